@@ -1,0 +1,28 @@
+#include "broker/api/api_common.h"
+#include "broker/api/services.h"
+#include "broker/common/files.h"
+
+namespace portcullis::api {
+
+grpc::Status CaServiceImpl::ExportCa(grpc::ServerContext* ctx, const v1::ExportCaRequest* req,
+                                     v1::ExportCaResponse* resp) {
+  auto caller = Authorize(ctx, b_, Access::kAnyUser);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  switch (req->kind()) {
+    case v1::CA_KIND_SSH_USER:
+      resp->set_data(b_.authority().SshUserCaLine() + "\n");
+      return grpc::Status::OK;
+    case v1::CA_KIND_TLS: {
+      auto pem = ReadFileBounded(b_.config().TlsCaCertPath(), 64 * 1024);
+      if (!pem.ok()) return ToGrpc(pem.status());
+      resp->set_data(*pem);
+      return grpc::Status::OK;
+    }
+    case v1::CA_KIND_RECORDING:
+      return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "recording keys are not available yet");
+    default:
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "kind must be ssh-user or tls");
+  }
+}
+
+}  // namespace portcullis::api

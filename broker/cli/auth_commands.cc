@@ -1,0 +1,106 @@
+#include <openssl/crypto.h>
+
+#include <iostream>
+
+#include "broker/cli/commands.h"
+#include "broker/common/files.h"
+#include "broker/common/terminal.h"
+#include "broker/common/time_format.h"
+#include "portcullis/v1/auth.grpc.pb.h"
+
+namespace portcullis::cli {
+
+void RegisterAuthCommands(CLI::App& app, CliContext& ctx, int* rc) {
+  struct LoginArgs {
+    std::string broker = "127.0.0.1:7443";
+    std::string ca;
+    std::string user;
+    std::string totp;
+    bool password_stdin = false;
+  };
+  auto args = std::make_shared<LoginArgs>();
+  auto* login = app.add_subcommand("login", "Log in with password + TOTP; saves a token");
+  login->add_option("--broker", args->broker, "Broker API address HOST:PORT")
+      ->capture_default_str();
+  login->add_option("--ca", args->ca,
+                    "Broker TLS CA certificate (PEM); default: the one saved by the last login");
+  login->add_option("--user", args->user, "Portcullis user name")->required();
+  login->add_option("--totp", args->totp, "Verification code (prompted if absent)");
+  login->add_flag("--password-stdin", args->password_stdin, "Read the password from stdin");
+  login->callback([&ctx, rc, args] {
+    std::string ca_path = args->ca.empty() ? ctx.CaPath() : args->ca;
+    auto ca = ReadFileBounded(ca_path, 64 * 1024);
+    if (!ca.ok()) {
+      *rc = CliContext::Fail(absl::FailedPreconditionError(
+          "cannot read the broker CA certificate " + ca_path + ": pass --ca FILE"));
+      return;
+    }
+    auto password = args->password_stdin ? ReadSecretFromStdin()
+                                          : ReadSecretFromTerminal("Password: ");
+    if (!password.ok()) {
+      *rc = CliContext::Fail(password.status());
+      return;
+    }
+    std::string code = args->totp;
+    if (code.empty()) {
+      auto c = ReadLineFromTerminal("Verification code: ");
+      if (!c.ok()) {
+        *rc = CliContext::Fail(c.status());
+        return;
+      }
+      code = *c;
+    }
+    auto stub = v1::AuthService::NewStub(CliContext::Channel(args->broker, *ca));
+    v1::LoginRequest req;
+    req.set_user(args->user);
+    req.set_password(std::string(password->Reveal()));
+    req.set_totp_code(code);
+    v1::LoginResponse resp;
+    auto call = ctx.CallContext();
+    grpc::Status st = stub->Login(call.get(), req, &resp);
+    OPENSSL_cleanse(req.mutable_password()->data(), req.mutable_password()->size());
+    if (!st.ok()) {
+      *rc = CliContext::Fail(st);
+      return;
+    }
+    SavedLogin saved{args->broker, resp.user(), resp.token(), resp.expires_at().seconds()};
+    if (auto s = ctx.SaveLogin(saved, *ca); !s.ok()) {
+      *rc = CliContext::Fail(s);
+      return;
+    }
+    std::cout << "Logged in as " << resp.user() << (resp.admin() ? " (admin)" : "")
+              << " until " << FormatUtc(FromUnix(resp.expires_at().seconds())) << "\n";
+    *rc = kExitOk;
+  });
+
+  auto* logout = app.add_subcommand("logout", "Revoke the saved token and forget it");
+  logout->callback([&ctx, rc] {
+    auto stub = ctx.Stub<v1::AuthService>(rc);
+    if (!stub) return;
+    v1::LogoutResponse resp;
+    auto call = ctx.CallContext();
+    grpc::Status st = stub->Logout(call.get(), v1::LogoutRequest(), &resp);
+    ctx.ForgetLogin();
+    if (!st.ok() && st.error_code() != grpc::StatusCode::UNAUTHENTICATED) {
+      *rc = CliContext::Fail(st);
+      return;
+    }
+    std::cout << "Logged out\n";
+    *rc = kExitOk;
+  });
+
+  auto* whoami = app.add_subcommand("whoami", "Show who the saved login belongs to");
+  whoami->callback([&ctx, rc] {
+    auto stub = ctx.Stub<v1::AuthService>(rc);
+    v1::WhoAmIResponse resp;
+    if (!stub || !ctx.Rpc([&](auto* c) { return stub->WhoAmI(c, v1::WhoAmIRequest(), &resp); }, rc))
+      return;
+    std::cout << "user:    " << resp.user() << "\nroles:   ";
+    for (int i = 0; i < resp.roles_size(); ++i) std::cout << (i ? ", " : "") << resp.roles(i);
+    std::cout << "\nadmin:   " << (resp.admin() ? "yes" : "no")
+              << "\nexpires: " << FormatUtc(FromUnix(resp.token_expires_at().seconds())) << "\n";
+    *rc = kExitOk;
+  });
+}
+
+}  // namespace portcullis::cli

@@ -1,0 +1,20 @@
+#pragma once
+// Registration of the `portcullis` subcommands. Each Register* adds its
+// subcommands to `app`; a command's callback stores its exit code in `*rc`.
+// `ctx` and `rc` must outlive app.parse().
+
+#include <CLI/CLI.hpp>
+
+#include "broker/cli/cli_context.h"
+
+namespace portcullis::cli {
+
+void RegisterAuthCommands(CLI::App& app, CliContext& ctx, int* rc);
+void RegisterUserCommands(CLI::App& app, CliContext& ctx, int* rc);
+void RegisterRoleCommands(CLI::App& app, CliContext& ctx, int* rc);
+void RegisterTargetCommands(CLI::App& app, CliContext& ctx, int* rc);
+void RegisterPolicyCommands(CLI::App& app, CliContext& ctx, int* rc);
+void RegisterAuditCommands(CLI::App& app, CliContext& ctx, int* rc);
+void RegisterCaCommands(CLI::App& app, CliContext& ctx, int* rc);
+
+}  // namespace portcullis::cli

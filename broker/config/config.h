@@ -1,0 +1,68 @@
+#pragma once
+// The broker's configuration: one YAML file (see DefaultConfigYaml()).
+// Unknown keys are errors; every error names the file, line and field.
+// Relative paths are resolved against the config file's directory.
+// Plain value type; thread-compatible.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace portcullis::config {
+
+// HOST:PORT. port 0 = listener disabled.
+struct ListenAddress {
+  std::string host;
+  uint16_t port = 0;
+  bool enabled() const { return port != 0; }
+  std::string ToString() const;  // "127.0.0.1:7443", "[::1]:7443"
+};
+[[nodiscard]] absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text);
+
+struct BrokerConfig {
+  std::string config_path;  // absolute path of the file this came from
+  std::string data_dir;     // absolute
+  ListenAddress grpc{"127.0.0.1", 7443};
+  ListenAddress ssh{"0.0.0.0", 2222};
+  ListenAddress vnc{"0.0.0.0", 5900};
+  ListenAddress rdp{"0.0.0.0", 3389};
+  std::vector<std::string> tls_server_names{"localhost"};
+
+  std::chrono::seconds token_ttl{12 * 3600};
+  int lockout_failures = 5;
+  std::chrono::seconds lockout_window{15 * 60};
+  uint32_t argon2_memory_kib = 19456;
+  uint32_t argon2_iterations = 2;
+
+  std::chrono::seconds ssh_cert_ttl{300};
+  std::string ssh_source_address;  // critical option source-address; empty = none
+  std::string issuer = "Portcullis";  // shown in authenticator apps
+
+  std::string log_level = "info";
+
+  // Paths inside the data directory.
+  std::string DbPath() const { return data_dir + "/portcullis.db"; }
+  std::string AuditAnchorPath() const { return data_dir + "/audit.anchor"; }
+  std::string KeysDir() const { return data_dir + "/keys"; }
+  std::string SecretsKeyPath() const { return KeysDir() + "/secrets.key"; }
+  std::string SshUserCaKeyPath() const { return KeysDir() + "/ssh_user_ca"; }
+  std::string TlsDir() const { return data_dir + "/tls"; }
+  std::string TlsCaCertPath() const { return TlsDir() + "/ca.pem"; }
+  std::string TlsCaKeyPath() const { return TlsDir() + "/ca.key"; }
+  std::string TlsServerCertPath() const { return TlsDir() + "/server.pem"; }
+  std::string TlsServerKeyPath() const { return TlsDir() + "/server.key"; }
+  std::string RecordingsDir() const { return data_dir + "/recordings"; }
+};
+
+// Parses YAML text. `path` is used for messages and to resolve data_dir.
+[[nodiscard]] absl::StatusOr<BrokerConfig> ParseConfig(std::string_view yaml, const std::string& path);
+// Reads and parses a config file (at most 1 MiB).
+[[nodiscard]] absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path);
+// The commented default config written by `portcullisd init`.
+std::string DefaultConfigYaml();
+
+}  // namespace portcullis::config

@@ -1,0 +1,113 @@
+#include "broker/common/absl_fmt.h"
+#include "broker/core/authenticator.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace portcullis::core {
+
+bool HasAdminRole(const std::vector<std::string>& roles) {
+  return std::find(roles.begin(), roles.end(), kAdminRole) != roles.end();
+}
+
+bool Authenticator::IsLocked(std::string_view user) {
+  int64_t since = clock_->NowUnix() - lockout_.window.count();
+  auto n = users_->CountAuthFailuresSince(user, since);
+  // If the failure store cannot be read, fail closed.
+  return !n.ok() || *n >= lockout_.max_failures;
+}
+
+absl::Status Authenticator::Fail(std::string_view user, std::string_view type,
+                                 std::string_view reason, std::string_view source,
+                                 std::string_view channel) {
+  bool was_locked = IsLocked(user);
+  if (auto st = users_->RecordAuthFailure(user, clock_->NowUnix()); !st.ok()) {
+    spdlog::error("auth: cannot record failure: {}", st.message());
+  }
+  audit::AuditEvent ev;
+  ev.type = std::string(type);
+  ev.actor = std::string(user);
+  ev.subject = std::string(user);
+  ev.outcome = "failure";
+  ev.source = std::string(source);
+  ev.details = {{"reason", std::string(reason)}, {"channel", std::string(channel)}};
+  if (auto st = audit_->Append(ev); !st.ok()) {
+    spdlog::error("auth: cannot write audit event: {}", st.status().message());
+  }
+  if (!was_locked && IsLocked(user)) {
+    audit::AuditEvent lock;
+    lock.type = "auth.lockout";
+    lock.actor = "system";
+    lock.subject = std::string(user);
+    lock.outcome = "locked";
+    lock.source = std::string(source);
+    lock.details = {{"failures", lockout_.max_failures},
+                    {"window_seconds", lockout_.window.count()}};
+    (void)audit_->Append(lock);
+  }
+  return absl::UnauthenticatedError(std::string(kInvalidCredentials));
+}
+
+absl::StatusOr<Identity> Authenticator::PasswordAndTotp(std::string_view user,
+                                                        const SecretBytes& password,
+                                                        std::string_view totp_code,
+                                                        std::string_view source,
+                                                        std::string_view channel) {
+  if (user.empty() || user.size() > 64) {
+    auth::BurnPasswordVerification(password);
+    return absl::UnauthenticatedError(std::string(kInvalidCredentials));
+  }
+  if (IsLocked(user)) {
+    auth::BurnPasswordVerification(password);
+    audit::AuditEvent ev;
+    ev.type = "auth.login";
+    ev.actor = std::string(user);
+    ev.subject = std::string(user);
+    ev.outcome = "failure";
+    ev.source = std::string(source);
+    ev.details = {{"reason", "account locked"}, {"channel", std::string(channel)}};
+    (void)audit_->Append(ev);
+    return absl::UnauthenticatedError(std::string(kInvalidCredentials));
+  }
+  auto rec = users_->Get(user);
+  if (!rec.ok()) {
+    auth::BurnPasswordVerification(password);
+    return Fail(user, "auth.login", "unknown user", source, channel);
+  }
+  bool password_ok = auth::VerifyPassword(rec->password_hash, password);
+  if (rec->disabled) return Fail(user, "auth.login", "user disabled", source, channel);
+  if (!password_ok) return Fail(user, "auth.login", "wrong password", source, channel);
+
+  auto seed = box_->Open(rec->totp_seed_sealed, SeedAad(rec->name));
+  if (!seed.ok()) {
+    spdlog::error("auth: TOTP seed of {} cannot be opened (wrong secrets.key?)", rec->name);
+    return Fail(user, "auth.mfa_failure", "TOTP seed unreadable", source, channel);
+  }
+  auto counter = auth::VerifyTotp(*seed, totp_code, clock_->Now(), rec->totp_last_counter);
+  if (!counter.ok()) {
+    std::string reason = counter.status().code() == absl::StatusCode::kFailedPrecondition
+                             ? "verification code replayed"
+                             : "wrong verification code";
+    return Fail(user, "auth.mfa_failure", reason, source, channel);
+  }
+  if (auto st = users_->ConsumeTotpCounter(rec->name, *counter); !st.ok()) {
+    return Fail(user, "auth.mfa_failure", "verification code replayed", source, channel);
+  }
+  (void)users_->ClearAuthFailures(rec->name);
+  audit::AuditEvent ev;
+  ev.type = "auth.login";
+  ev.actor = rec->name;
+  ev.subject = rec->name;
+  ev.outcome = "success";
+  ev.source = std::string(source);
+  ev.details = {{"channel", std::string(channel)}, {"mfa", "totp"}};
+  if (auto st = audit_->Append(ev); !st.ok()) {
+    // No audit, no access: fail closed.
+    spdlog::error("auth: cannot write audit event: {}", st.status().message());
+    return absl::UnavailableError("audit log unavailable");
+  }
+  return Identity{rec->name, rec->roles, HasAdminRole(rec->roles)};
+}
+
+}  // namespace portcullis::core

@@ -1,0 +1,69 @@
+#pragma once
+// Authenticator: password + TOTP verification for people, shared by every
+// entry point (gRPC login now, the SSH listener next). It enforces lockout,
+// refuses replayed TOTP codes, burns equal time for unknown users, and writes
+// one audit event per attempt. Every failure returns the same
+// UNAUTHENTICATED "invalid credentials" so callers cannot tell an unknown
+// user, a wrong password, a wrong code, a disabled or a locked account apart.
+// Thread-safe; the stores and the audit log it points to must outlive it.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "auth/identity/password.h"
+#include "auth/identity/secret_box.h"
+#include "auth/identity/totp.h"
+#include "broker/audit/audit_log.h"
+#include "broker/common/clock.h"
+#include "broker/common/secret.h"
+#include "broker/store/user_repo.h"
+
+namespace portcullis::core {
+
+inline constexpr std::string_view kAdminRole = "admin";
+inline constexpr std::string_view kInvalidCredentials = "invalid credentials";
+
+struct Identity {
+  std::string user;
+  std::vector<std::string> roles;
+  bool admin = false;
+};
+
+bool HasAdminRole(const std::vector<std::string>& roles);
+
+struct LockoutPolicy {
+  int max_failures = 5;
+  std::chrono::seconds window{15 * 60};
+};
+
+class Authenticator {
+ public:
+  Authenticator(store::UserRepo* users, audit::AuditLog* audit, const auth::SecretBox* box,
+                const Clock* clock, LockoutPolicy lockout)
+      : users_(users), audit_(audit), box_(box), clock_(clock), lockout_(lockout) {}
+
+  // `channel` names the entry point for the audit log ("grpc", "ssh").
+  [[nodiscard]] absl::StatusOr<Identity> PasswordAndTotp(std::string_view user,
+                                                         const SecretBytes& password,
+                                                         std::string_view totp_code,
+                                                         std::string_view source,
+                                                         std::string_view channel);
+  // True iff `user` has reached the failure threshold within the window.
+  bool IsLocked(std::string_view user);
+  // Additional data binding a sealed TOTP seed to its user row.
+  static std::string SeedAad(std::string_view user) { return "totp-seed:" + std::string(user); }
+
+ private:
+  absl::Status Fail(std::string_view user, std::string_view type, std::string_view reason,
+                    std::string_view source, std::string_view channel);
+
+  store::UserRepo* users_;
+  audit::AuditLog* audit_;
+  const auth::SecretBox* box_;
+  const Clock* clock_;
+  LockoutPolicy lockout_;
+};
+
+}  // namespace portcullis::core

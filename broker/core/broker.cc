@@ -1,0 +1,60 @@
+#include "broker/core/broker.h"
+
+#include <fmt/format.h>
+
+#include "auth/ca/ed25519_key.h"
+#include "broker/common/files.h"
+
+namespace portcullis::core {
+
+Broker::Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<store::Database> db,
+               auth::SecretBox box)
+    : cfg_(std::move(cfg)),
+      clock_(clock),
+      db_(std::move(db)),
+      users_(db_.get()),
+      roles_(db_.get()),
+      targets_(db_.get()),
+      token_store_(db_.get()),
+      meta_(db_.get()),
+      box_(std::move(box)),
+      role_table_(&roles_) {
+  audit_ = std::make_unique<audit::AuditLog>(db_.get(), clock_, cfg_.AuditAnchorPath());
+  authenticator_ = std::make_unique<Authenticator>(
+      &users_, audit_.get(), &box_, clock_,
+      LockoutPolicy{cfg_.lockout_failures, cfg_.lockout_window});
+  tokens_ = std::make_unique<TokenManager>(&token_store_, &users_, clock_, cfg_.token_ttl);
+}
+
+absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig& cfg,
+                                                     const Clock* clock) {
+  if (!PathExists(cfg.DbPath())) {
+    return absl::FailedPreconditionError(fmt::format(
+        "data directory {} is not initialised: run `portcullisd init --config {} --admin NAME`",
+        cfg.data_dir, cfg.config_path));
+  }
+  auto box = auth::SecretBox::LoadKeyFile(cfg.SecretsKeyPath());
+  if (!box.ok()) return box.status();
+  auto ca_key = ca::Ed25519Key::LoadPrivateFile(cfg.SshUserCaKeyPath());
+  if (!ca_key.ok()) return ca_key.status();
+  auto db = store::Database::Open(cfg.DbPath(), clock);
+  if (!db.ok()) return db.status();
+
+  std::unique_ptr<Broker> b(new Broker(cfg, clock, std::move(*db), std::move(*box)));
+  ca::CaOptions opts;
+  opts.default_ttl = cfg.ssh_cert_ttl;
+  opts.source_address = cfg.ssh_source_address;
+  store::MetaRepo* meta = &b->meta_;
+  auto ssh_ca = std::make_unique<ca::SshCertificateAuthority>(
+      std::move(*ca_key), clock, opts, [meta]() -> uint64_t {
+        auto n = meta->NextCounter("ssh_cert_serial");
+        // A serial we cannot persist is never reused: abort the process
+        // rather than mint a duplicate (broken invariant of the store).
+        if (!n.ok()) std::abort();
+        return *n;
+      });
+  b->authority_ = std::make_unique<LocalAuthority>(std::move(ssh_ca), &b->role_table_);
+  return b;
+}
+
+}  // namespace portcullis::core

@@ -1,0 +1,70 @@
+#pragma once
+// Broker: the composition root of one portcullisd. Opens the data directory
+// (SQLite store, secrets key, SSH user CA) and owns the shared services that
+// the API and the protocol listeners use. Thread-safe: every member service
+// is. Must outlive every listener, RPC and session.
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "auth/identity/secret_box.h"
+#include "broker/audit/audit_log.h"
+#include "broker/common/clock.h"
+#include "broker/config/config.h"
+#include "broker/core/authenticator.h"
+#include "broker/core/local_authority.h"
+#include "broker/core/role_table.h"
+#include "broker/core/token_manager.h"
+#include "broker/store/database.h"
+#include "broker/store/meta_repo.h"
+#include "broker/store/role_repo.h"
+#include "broker/store/target_repo.h"
+#include "broker/store/token_repo.h"
+#include "broker/store/user_repo.h"
+
+namespace portcullis::core {
+
+class Broker {
+ public:
+  // Fails with FailedPrecondition if the data directory was never
+  // initialised (`portcullisd init`).
+  [[nodiscard]] static absl::StatusOr<std::unique_ptr<Broker>> Open(
+      const config::BrokerConfig& cfg, const Clock* clock);
+
+  const config::BrokerConfig& config() const { return cfg_; }
+  const Clock* clock() const { return clock_; }
+  store::Database* db() { return db_.get(); }
+  store::UserRepo& users() { return users_; }
+  store::RoleRepo& roles() { return roles_; }
+  store::TargetRepo& targets() { return targets_; }
+  store::TokenRepo& token_store() { return token_store_; }
+  store::MetaRepo& meta() { return meta_; }
+  audit::AuditLog& audit() { return *audit_; }
+  const auth::SecretBox& secret_box() const { return box_; }
+  RoleTable& role_table() { return role_table_; }
+  Authenticator& authenticator() { return *authenticator_; }
+  TokenManager& tokens() { return *tokens_; }
+  Authority& authority() { return *authority_; }
+
+ private:
+  Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<store::Database> db,
+         auth::SecretBox box);
+
+  config::BrokerConfig cfg_;
+  const Clock* clock_;
+  std::unique_ptr<store::Database> db_;
+  store::UserRepo users_;
+  store::RoleRepo roles_;
+  store::TargetRepo targets_;
+  store::TokenRepo token_store_;
+  store::MetaRepo meta_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  auth::SecretBox box_;
+  RoleTable role_table_;
+  std::unique_ptr<Authenticator> authenticator_;
+  std::unique_ptr<TokenManager> tokens_;
+  std::unique_ptr<Authority> authority_;
+};
+
+}  // namespace portcullis::core

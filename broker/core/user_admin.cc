@@ -1,0 +1,89 @@
+#include "broker/core/user_admin.h"
+
+#include <fmt/format.h>
+
+#include "auth/identity/password.h"
+#include "auth/identity/totp.h"
+
+namespace portcullis::core {
+
+absl::Status ValidateUserName(std::string_view name) {
+  bool ok = !name.empty() && name.size() <= 32 && name[0] >= 'a' && name[0] <= 'z';
+  for (char c : name) {
+    ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+                c == '-');
+  }
+  if (!ok) {
+    return absl::InvalidArgumentError(fmt::format(
+        "bad user name '{}': want 1-32 of a-z 0-9 . _ -, starting with a letter", name));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateRoleNames(Broker& b, const std::vector<std::string>& roles) {
+  for (const auto& r : roles) {
+    if (r == kAdminRole) continue;
+    auto got = b.roles().Get(r);
+    if (!got.ok()) {
+      if (got.status().code() == absl::StatusCode::kNotFound) {
+        return absl::InvalidArgumentError(
+            fmt::format("unknown role '{}': apply it first with `portcullis roles apply -f`", r));
+      }
+      return got.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<NewUser> CreateUser(Broker& b, std::string_view name, const SecretBytes& password,
+                                   const std::vector<std::string>& roles, const Actor& actor) {
+  if (auto st = ValidateUserName(name); !st.ok()) return st;
+  if (auto st = ValidateRoleNames(b, roles); !st.ok()) return st;
+  if (auto st = auth::CheckPasswordAcceptable(password); !st.ok()) return st;
+  auth::Argon2Params params;
+  params.m_cost_kib = b.config().argon2_memory_kib;
+  params.t_cost = b.config().argon2_iterations;
+  auto hash = auth::HashPassword(password, params);
+  if (!hash.ok()) return hash.status();
+  SecretBytes seed = auth::GenerateTotpSeed();
+  auto sealed = b.secret_box().Seal(seed, Authenticator::SeedAad(name));
+  if (!sealed.ok()) return sealed.status();
+
+  NewUser out;
+  out.record.name = std::string(name);
+  out.record.password_hash = *hash;
+  out.record.totp_seed_sealed = *sealed;
+  out.record.roles = roles;
+  out.record.created_at = b.clock()->NowUnix();
+  if (auto st = b.users().Create(out.record); !st.ok()) return st;
+  out.otpauth_uri = auth::OtpauthUri(b.config().issuer, name, seed);
+
+  audit::AuditEvent ev;
+  ev.type = "admin.user_add";
+  ev.actor = actor.name;
+  ev.subject = std::string(name);
+  ev.outcome = "success";
+  ev.source = actor.source;
+  ev.details = {{"roles", roles}};
+  if (auto st = b.audit().Append(ev); !st.ok()) return st.status();
+  return out;
+}
+
+absl::StatusOr<std::string> ResetTotp(Broker& b, std::string_view name, const Actor& actor) {
+  auto rec = b.users().Get(name);
+  if (!rec.ok()) return rec.status();
+  SecretBytes seed = auth::GenerateTotpSeed();
+  auto sealed = b.secret_box().Seal(seed, Authenticator::SeedAad(name));
+  if (!sealed.ok()) return sealed.status();
+  if (auto st = b.users().SetTotpSeed(name, *sealed); !st.ok()) return st;
+  audit::AuditEvent ev;
+  ev.type = "admin.totp_reset";
+  ev.actor = actor.name;
+  ev.subject = std::string(name);
+  ev.outcome = "success";
+  ev.source = actor.source;
+  if (auto st = b.audit().Append(ev); !st.ok()) return st.status();
+  return auth::OtpauthUri(b.config().issuer, name, seed);
+}
+
+}  // namespace portcullis::core

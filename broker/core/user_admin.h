@@ -1,0 +1,40 @@
+#pragma once
+// User administration shared by `portcullisd init` and the UserService:
+// validated creation with an Argon2id password hash and a fresh, sealed TOTP
+// seed, each change audited. Thread-safe (stateless over the Broker).
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "broker/common/secret.h"
+#include "broker/core/broker.h"
+
+namespace portcullis::core {
+
+struct Actor {
+  std::string name;    // who asks ("system" at init)
+  std::string source;  // client address
+};
+
+struct NewUser {
+  store::UserRecord record;
+  std::string otpauth_uri;  // shown once
+};
+
+// User names: [a-z][a-z0-9._-]{0,31}; no ':' or '@' (they delimit SSH
+// addressing).
+[[nodiscard]] absl::Status ValidateUserName(std::string_view name);
+// Every role must exist in the role store or be the built-in `admin`.
+[[nodiscard]] absl::Status ValidateRoleNames(Broker& b, const std::vector<std::string>& roles);
+
+[[nodiscard]] absl::StatusOr<NewUser> CreateUser(Broker& b, std::string_view name,
+                                                 const SecretBytes& password,
+                                                 const std::vector<std::string>& roles,
+                                                 const Actor& actor);
+// Issues a new TOTP seed (old one stops working); returns the otpauth URI.
+[[nodiscard]] absl::StatusOr<std::string> ResetTotp(Broker& b, std::string_view name,
+                                                    const Actor& actor);
+
+}  // namespace portcullis::core

@@ -1,0 +1,110 @@
+// portcullisd: the Portcullis broker daemon.
+//   portcullisd init --config FILE --admin NAME [--password-stdin]
+//   portcullisd --config FILE
+#include <signal.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "broker/api/server.h"
+#include "broker/common/terminal.h"
+#include "broker/config/config.h"
+#include "broker/core/broker.h"
+#include "broker/daemon/init_command.h"
+
+namespace {
+
+using portcullis::SecretBytes;
+
+int Fail(const absl::Status& st) {
+  std::cerr << "portcullisd: " << st.message() << "\n";
+  return 1;
+}
+
+absl::StatusOr<SecretBytes> ReadNewPassword(bool from_stdin) {
+  if (from_stdin) return portcullis::ReadSecretFromStdin();
+  auto a = portcullis::ReadSecretFromTerminal("New admin password: ");
+  if (!a.ok()) return a.status();
+  auto b = portcullis::ReadSecretFromTerminal("Repeat password: ");
+  if (!b.ok()) return b.status();
+  if (!a->Equals(*b)) return absl::InvalidArgumentError("passwords do not match");
+  return a;
+}
+
+int RunDaemon(const std::string& config_path) {
+  auto cfg = portcullis::config::LoadConfig(config_path);
+  if (!cfg.ok()) return Fail(cfg.status());
+  spdlog::set_default_logger(spdlog::stderr_color_mt("portcullisd"));
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
+  spdlog::set_level(spdlog::level::from_str(cfg->log_level));
+
+  // Signals are taken synchronously by the main thread only.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  sigaddset(&sigs, SIGTERM);
+  sigaddset(&sigs, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  auto broker = portcullis::core::Broker::Open(*cfg, portcullis::SystemClock::Get());
+  if (!broker.ok()) return Fail(broker.status());
+  portcullis::audit::AuditEvent start;
+  start.type = "broker.start";
+  start.actor = "system";
+  start.subject = cfg->config_path;
+  start.outcome = "success";
+  if (auto st = (*broker)->audit().Append(start); !st.ok()) return Fail(st.status());
+
+  portcullis::api::ApiServer api(**broker);
+  if (auto st = api.Start(); !st.ok()) return Fail(st);
+  spdlog::info("portcullisd ready: api={}:{} data_dir={}", cfg->grpc.host, api.port(),
+               cfg->data_dir);
+
+  int sig = 0;
+  sigwait(&sigs, &sig);
+  spdlog::info("portcullisd: signal {}, shutting down", sig);
+  api.Shutdown();
+  api.Wait();
+  portcullis::audit::AuditEvent stop = start;
+  stop.type = "broker.stop";
+  (void)(*broker)->audit().Append(stop);
+  spdlog::info("portcullisd: stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"portcullisd - the Portcullis privileged access broker"};
+  app.set_version_flag("--version", "portcullisd 0.1.0");
+  std::string config_path;
+  app.add_option("--config", config_path, "Broker configuration file (YAML)");
+
+  auto* init = app.add_subcommand("init", "Create the config (if missing) and data directory");
+  std::string init_config, admin;
+  bool password_stdin = false;
+  init->add_option("--config", init_config, "Configuration file to create or use")->required();
+  init->add_option("--admin", admin, "Name of the first administrator")->required();
+  init->add_flag("--password-stdin", password_stdin, "Read the admin password from stdin");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  if (init->parsed()) {
+    auto password = ReadNewPassword(password_stdin);
+    if (!password.ok()) return Fail(password.status());
+    auto st = portcullis::daemon::RunInit({init_config, admin}, *password,
+                                          portcullis::SystemClock::Get(), std::cout);
+    if (!st.ok()) return Fail(st);
+    return 0;
+  }
+  if (config_path.empty()) {
+    std::cerr << "portcullisd: --config FILE is required (or `portcullisd init ...`)\n";
+    return 2;
+  }
+  return RunDaemon(config_path);
+}

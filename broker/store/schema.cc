@@ -1,0 +1,116 @@
+#include "broker/store/schema.h"
+
+#include <array>
+
+namespace portcullis::store {
+namespace {
+
+// Version 1: users, roles, targets, tokens, metadata and the audit log.
+// Timestamps are unix seconds (UTC) except the audit log's RFC 3339 `time`,
+// which is part of the hash chain (see broker/audit/audit_log.h).
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE users (
+  id                INTEGER PRIMARY KEY AUTOINCREMENT,
+  name              TEXT    NOT NULL UNIQUE CHECK (length(name) > 0),
+  password_hash     TEXT    NOT NULL DEFAULT '',
+  totp_seed_sealed  BLOB    NOT NULL DEFAULT x'',
+  totp_last_counter INTEGER NOT NULL DEFAULT -1,
+  disabled          INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  created_at        INTEGER NOT NULL
+);
+
+-- A user's role names, in the order they were given. Role definitions live
+-- in `roles`; a user may name a role that is not (yet) defined.
+CREATE TABLE user_roles (
+  user_id  INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  role     TEXT    NOT NULL,
+  position INTEGER NOT NULL,
+  PRIMARY KEY (user_id, role)
+);
+
+-- Failed authentications by the name that was tried (existing or not).
+CREATE TABLE auth_failures (
+  id   INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT    NOT NULL,
+  at   INTEGER NOT NULL
+);
+CREATE INDEX auth_failures_name_at ON auth_failures(name, at);
+
+CREATE TABLE roles (
+  name       TEXT    PRIMARY KEY CHECK (length(name) > 0),
+  yaml       TEXT    NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+
+CREATE TABLE targets (
+  name                  TEXT    PRIMARY KEY CHECK (length(name) > 0),
+  address               TEXT    NOT NULL,
+  protocol              TEXT    NOT NULL CHECK (protocol IN ('ssh', 'rdp', 'vnc', 'tcp')),
+  labels                TEXT    NOT NULL DEFAULT '{}',  -- JSON object of strings
+  host_key              TEXT    NOT NULL DEFAULT '',
+  crypto_profile        TEXT    NOT NULL DEFAULT 'modern',
+  vaulted_secret_sealed BLOB    NOT NULL DEFAULT x'',
+  created_at            INTEGER NOT NULL
+);
+
+-- Bearer tokens by SHA-256 (hex); the token itself is never stored.
+CREATE TABLE tokens (
+  token_hash TEXT    PRIMARY KEY,
+  user       TEXT    NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  issued_at  INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked    INTEGER NOT NULL DEFAULT 0 CHECK (revoked IN (0, 1)),
+  kind       TEXT    NOT NULL DEFAULT 'cli'
+);
+CREATE INDEX tokens_user ON tokens(user);
+CREATE INDEX tokens_expires_at ON tokens(expires_at);
+
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+);
+
+CREATE TABLE counters (
+  key   TEXT    PRIMARY KEY,
+  value INTEGER NOT NULL
+);
+
+-- Append-only, hash-chained audit log (broker/audit/audit_log.h).
+CREATE TABLE audit_log (
+  seq       INTEGER PRIMARY KEY,
+  time      TEXT    NOT NULL,
+  type      TEXT    NOT NULL,
+  actor     TEXT    NOT NULL,
+  subject   TEXT    NOT NULL,
+  outcome   TEXT    NOT NULL,
+  source    TEXT    NOT NULL,
+  details   TEXT    NOT NULL,
+  prev_hash TEXT    NOT NULL,
+  hash      TEXT    NOT NULL
+);
+CREATE INDEX audit_log_time ON audit_log(time);
+CREATE INDEX audit_log_type ON audit_log(type);
+CREATE INDEX audit_log_actor ON audit_log(actor);
+-- These stop accidental code paths; someone with file access can drop them,
+-- which is what the hash chain and its anchor file are for.
+CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+BEGIN
+  SELECT RAISE(ABORT, 'audit_log is append-only');
+END;
+)sql";
+
+constexpr std::array<Migration, 1> kMigrations = {{
+    {1, "initial schema: users, roles, targets, tokens, meta, audit log", kV1},
+}};
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+
+int LatestSchemaVersion() { return kMigrations.back().version; }
+
+}  // namespace portcullis::store

@@ -1,0 +1,71 @@
+#pragma once
+// SshdFixture: a real OpenSSH sshd on 127.0.0.1 for integration tests, with
+// its own temp dir, host key (ssh-keygen -t ed25519), config and log. It
+// trusts the user CA given in the options (TrustedUserCAKeys) and accepts
+// nothing else: no authorized_keys, no passwords, no keyboard-interactive.
+// Started with Start(), stopped by PID with Stop() (also on destruction).
+// Not thread-safe. Needs root (sshd privilege separation); tests run as root.
+//
+// Also re-exports the generic helpers (PickFreePort, TempDir, RunCommand).
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "tests/support/test_util.h"
+
+namespace portcullis::testing {
+
+struct SshdOptions {
+  // Content of the TrustedUserCAKeys file, e.g. a CA's ExportLine().
+  std::string trusted_user_ca_keys;
+  // Extra sshd_config lines, written BEFORE the defaults so they override
+  // them (sshd keeps the first value it reads for most keywords). No "Match".
+  std::vector<std::string> extra_config;
+  std::string sshd_path = "/usr/sbin/sshd";  // sshd requires an absolute path
+};
+
+class SshdFixture {
+ public:
+  explicit SshdFixture(SshdOptions options = {});
+  ~SshdFixture();
+  SshdFixture(const SshdFixture&) = delete;
+  SshdFixture& operator=(const SshdFixture&) = delete;
+
+  // True if this machine can run the fixture (sshd and ssh-keygen present,
+  // running as root).
+  static bool Available();
+
+  // Writes the host key and config, starts `sshd -D -e -f CONFIG` and waits
+  // (up to 10 s) until it listens. Retries with another port if the port was
+  // taken meanwhile. Errors include the sshd log.
+  [[nodiscard]] absl::Status Start();
+  // SIGTERM, then SIGKILL after 5 s; reaps the process. Idempotent.
+  void Stop();
+
+  // Replaces the TrustedUserCAKeys file; sshd reads it on every login.
+  [[nodiscard]] absl::Status SetTrustedUserCaKeys(std::string_view content);
+
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  const std::string& dir() const { return dir_.path(); }
+  std::string config_path() const { return dir_.Join("sshd_config"); }
+  // Everything sshd wrote to stderr so far (LogLevel VERBOSE).
+  std::string log() const;
+  // The host public key line ("ssh-ed25519 AAAA... comment").
+  std::string host_key_pub() const;
+
+ private:
+  absl::Status WriteConfig();
+  absl::Status SpawnAndWait(bool& port_taken);
+
+  SshdOptions options_;
+  TempDir dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+}  // namespace portcullis::testing
