@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Runs every benchmark and prints each figure beside its same-run baseline.
+set -euo pipefail
+BUILD=${1:-build}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+"$ROOT/$BUILD/tests/bench/bench_foundation"
