@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 
 #include "broker/api/services.h"
 #include "broker/common/files.h"
@@ -13,8 +14,16 @@ namespace portcullis::api {
 ApiServer::ApiServer(core::Broker& broker) : broker_(broker) {}
 ApiServer::~ApiServer() { Shutdown(); }
 
+// TLS: gRPC 1.51 (Debian 12) has no public knob for a minimum protocol
+// version, so TLS 1.3 cannot be required; clients that offer it (our CLI,
+// any OpenSSL 3 client) negotiate it. The TLS 1.2 fallback is pinned to
+// forward-secret AEAD suites for the broker's ECDSA key.
+constexpr char kTls12Suites[] =
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305";
+
 absl::Status ApiServer::Start() {
   const auto& cfg = broker_.config();
+  ::setenv("GRPC_SSL_CIPHER_SUITES", kTls12Suites, 1);
   auto cert = ReadFileBounded(cfg.TlsServerCertPath(), 64 * 1024);
   if (!cert.ok()) return cert.status();
   auto key = ReadFileBounded(cfg.TlsServerKeyPath(), 64 * 1024);
