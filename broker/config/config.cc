@@ -108,6 +108,10 @@ absl::StatusOr<BrokerConfig> ParseNode(const YAML::Node& root, const ErrorSink& 
     if (auto st = CheckKeys(err, l, "listen", {"grpc", "ssh", "vnc", "rdp"}); !st.ok()) return st;
     if (l["grpc"]) {
       if (auto st = ReadListen(err, l["grpc"], "listen.grpc", &cfg.grpc); !st.ok()) return st;
+      if (!cfg.grpc.enabled()) {
+        return err.At(l["grpc"], "listen.grpc",
+                      "the API cannot be disabled (the CLI needs it); give a port 1-65535");
+      }
     }
     if (l["ssh"]) {
       if (auto st = ReadListen(err, l["ssh"], "listen.ssh", &cfg.ssh); !st.ok()) return st;
@@ -296,7 +300,7 @@ std::string DefaultConfigYaml() {
 # Where the SQLite store, keys, TLS material and recordings live.
 data_dir: data
 
-# Listener addresses, HOST:PORT. Port 0 disables a listener.
+# Listener addresses, HOST:PORT. Port 0 disables a listener (not the API).
 listen:
   grpc: 127.0.0.1:7443   # control-plane API (TLS) used by the portcullis CLI
   ssh: 0.0.0.0:2222

@@ -13,6 +13,7 @@
 #include "broker/config/config.h"
 #include "broker/core/broker.h"
 #include "broker/daemon/init_command.h"
+#include "broker/daemon/maintenance.h"
 
 namespace {
 
@@ -45,26 +46,36 @@ int RunDaemon(const std::string& config_path) {
   sigemptyset(&sigs);
   sigaddset(&sigs, SIGTERM);
   sigaddset(&sigs, SIGINT);
+  sigaddset(&sigs, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
   auto broker = portcullis::core::Broker::Open(*cfg, portcullis::SystemClock::Get());
   if (!broker.ok()) return Fail(broker.status());
+  portcullis::api::ApiServer api(**broker);
+  if (auto st = api.Start(); !st.ok()) return Fail(st);
   portcullis::audit::AuditEvent start;
   start.type = "broker.start";
   start.actor = "system";
   start.subject = cfg->config_path;
   start.outcome = "success";
-  if (auto st = (*broker)->audit().Append(start); !st.ok()) return Fail(st.status());
-
-  portcullis::api::ApiServer api(**broker);
-  if (auto st = api.Start(); !st.ok()) return Fail(st);
+  start.details = {{"api", cfg->grpc.host + ":" + std::to_string(api.port())}};
+  if (auto st = (*broker)->audit().Append(start); !st.ok()) {
+    api.Shutdown();
+    return Fail(st.status());  // no audit, no service
+  }
+  portcullis::daemon::Maintenance maintenance(**broker);
   spdlog::info("portcullisd ready: api={}:{} data_dir={}", cfg->grpc.host, api.port(),
                cfg->data_dir);
 
   int sig = 0;
-  sigwait(&sigs, &sig);
+  for (;;) {
+    sigwait(&sigs, &sig);
+    if (sig != SIGHUP) break;
+    spdlog::warn("portcullisd: SIGHUP ignored (no live reload; restart to apply config changes)");
+  }
   spdlog::info("portcullisd: signal {}, shutting down", sig);
+  maintenance.Stop();
   api.Shutdown();
   api.Wait();
   portcullis::audit::AuditEvent stop = start;
@@ -92,7 +103,8 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
   }
   if (init->parsed()) {
     auto password = ReadNewPassword(password_stdin);

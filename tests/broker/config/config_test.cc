@@ -39,6 +39,11 @@ TEST(ConfigTest, ListenersAndPortZeroDisables) {
   EXPECT_FALSE(c->ssh.enabled());
 }
 
+TEST(ConfigTest, ApiCannotBeDisabled) {
+  EXPECT_NE(ErrorOf("listen:\n  grpc: 127.0.0.1:0\n").find(":2: listen.grpc: the API cannot be disabled"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, AbsoluteAndRelativeDataDir) {
   EXPECT_EQ(ParseConfig("data_dir: /var/lib/pc\n", "/x/p.yaml")->data_dir, "/var/lib/pc");
   EXPECT_EQ(ParseConfig("data_dir: ../d\n", "/x/y/p.yaml")->data_dir, "/x/d");

@@ -1,4 +1,5 @@
 #include "broker/core/authenticator.h"
+#include "broker/daemon/maintenance.h"
 
 #include <gtest/gtest.h>
 
@@ -178,3 +179,26 @@ TEST(InitTest, RefusesToRunTwiceAndPrintsEnrolment) {
 
 }  // namespace
 }  // namespace portcullis::core
+
+namespace portcullis::daemon {
+namespace {
+
+TEST(MaintenanceTest, PurgesExpiredTokensAndOldFailures) {
+  testing::BrokerEnv env("  token_ttl: 1h\n  lockout_window: 10m\n");
+  ASSERT_TRUE(env.ok());
+  auto& b = env.broker();
+  auto t = b.tokens().Issue("alice");
+  ASSERT_TRUE(t.ok());
+  std::string hash = core::TokenManager::HashToken(t->token.Reveal());
+  ASSERT_TRUE(b.users().RecordAuthFailure("ghost", env.clock().NowUnix()).ok());
+  Maintenance::RunOnce(b);  // nothing is old yet
+  EXPECT_TRUE(b.token_store().Get(hash).ok());
+  EXPECT_EQ(*b.users().CountAuthFailuresSince("ghost", 0), 1);
+  env.clock().Advance(std::chrono::hours(2));
+  Maintenance::RunOnce(b);
+  EXPECT_EQ(b.token_store().Get(hash).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*b.users().CountAuthFailuresSince("ghost", 0), 0);
+}
+
+}  // namespace
+}  // namespace portcullis::daemon

@@ -22,7 +22,7 @@ class BrokerEnv {
  public:
   explicit BrokerEnv(std::string extra_config = "") : clock_(1795424400) {
     config_path_ = dir_.path() + "/portcullis.yaml";
-    std::string cfg = "listen:\n  grpc: 127.0.0.1:0\nauth:\n  argon2_memory_kib: 8192\n"
+    std::string cfg = "listen:\n  grpc: 127.0.0.1:1\nauth:\n  argon2_memory_kib: 8192\n"
                       "  argon2_iterations: 1\n" + extra_config;
     if (!WriteFileAtomic(config_path_, cfg, 0600).ok()) return;
     std::ostringstream out;
