@@ -44,6 +44,10 @@ absl::Status ApiServer::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(cfg.grpc.ToString(), grpc::SslServerCredentials(ssl), &port_);
   builder.SetMaxReceiveMessageSize(1 << 20);
+  // gRPC sets SO_REUSEPORT by default: a second process could then bind the
+  // same port and be handed some of our clients. Own the port exclusively,
+  // so a taken port is a startup error.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   for (auto& s : services_) builder.RegisterService(s.get());
   server_ = builder.BuildAndStart();
   OPENSSL_cleanse(key->data(), key->size());

@@ -139,6 +139,22 @@ VerifyResult Bad(int64_t rows_checked, std::optional<int64_t> seq, std::string m
   return VerifyResult{false, rows_checked, seq, std::move(message)};
 }
 
+// True iff the anchor file vouches for the head (seq, hash) that Append is
+// about to extend: it names that head, or the row before it (an append whose
+// anchor write failed), or neither a file nor more than that one row exists.
+// Anything else is evidence (rows deleted, edited or added behind
+// portcullisd's back) that rewriting the anchor would erase.
+bool AnchorVouchesForHead(const std::string& path, int64_t head_seq, std::string_view head_hash,
+                          std::string_view head_prev_hash) {
+  absl::StatusOr<std::string> text = ReadFileBounded(path, kMaxAnchorFileBytes);
+  if (absl::IsNotFound(text.status())) return head_seq <= 1;
+  if (!text.ok()) return false;
+  absl::StatusOr<AuditAnchor> anchor = ParseAuditAnchor(*text);
+  if (!anchor.ok()) return false;
+  if (anchor->seq == head_seq) return anchor->hash == head_hash;
+  return anchor->seq == head_seq - 1 && anchor->hash == head_prev_hash;
+}
+
 }  // namespace
 
 AuditLog::AuditLog(store::Database* db, const Clock* clock, std::string anchor_path)
@@ -154,17 +170,24 @@ absl::StatusOr<int64_t> AuditLog::Append(const AuditEvent& e) {
   }
   int64_t seq = 0;
   std::string hash;
+  bool anchor_vouches = true;
   PC_RETURN_IF_ERROR(db_->InTransaction([&]() -> absl::Status {
     std::string prev_hash(kGenesisPrevHash);
+    std::string head_prev_hash(kGenesisPrevHash);
     {
-      PC_ASSIGN_OR_RETURN(
-          Statement head,
-          db_->Prepare("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", "audit head"));
+      PC_ASSIGN_OR_RETURN(Statement head,
+                          db_->Prepare("SELECT seq, hash, prev_hash FROM audit_log "
+                                       "ORDER BY seq DESC LIMIT 1",
+                                       "audit head"));
       PC_ASSIGN_OR_RETURN(bool row, head.Step());
       if (row) {
         seq = head.ColumnInt(0);
         prev_hash = head.ColumnText(1);
+        head_prev_hash = head.ColumnText(2);
       }
+    }
+    if (!anchor_path_.empty()) {
+      anchor_vouches = AnchorVouchesForHead(anchor_path_, seq, prev_hash, head_prev_hash);
     }
     ++seq;
     const std::string time = FormatUtc(clock_->Now(), /*micros=*/true);
@@ -186,7 +209,9 @@ absl::StatusOr<int64_t> AuditLog::Append(const AuditEvent& e) {
         .BindText(10, hash);
     return ins.Run();
   }));
-  if (!anchor_path_.empty()) {
+  // A head the anchor does not vouch for was tampered with: keep the old
+  // anchor so that Verify() goes on reporting it.
+  if (!anchor_path_.empty() && anchor_vouches) {
     absl::Status st = WriteFileAtomic(anchor_path_, FormatAuditAnchor({seq, hash}), 0600);
     if (!st.ok()) {
       return absl::InternalError(
@@ -308,6 +333,17 @@ absl::StatusOr<VerifyResult> AuditLog::Verify() const {
                              last_seq, anchor->seq));
     }
     if (anchor->seq < last_seq) {
+      // Rows after the anchor are fine only if the anchored row is intact.
+      PC_ASSIGN_OR_RETURN(
+          Statement at, db_->Prepare("SELECT hash FROM audit_log WHERE seq = ?", "audit anchor row"));
+      at.BindInt(1, anchor->seq);
+      PC_ASSIGN_OR_RETURN(bool found, at.Step());
+      if (!found || at.ColumnText(0) != anchor->hash) {
+        return Bad(checked, anchor->seq,
+                   fmt::format("chain head mismatch: row {} hash differs from the anchor (rows "
+                               "deleted or rewritten, then more appended)",
+                               anchor->seq));
+      }
       return Bad(checked, anchor->seq + 1,
                  fmt::format("chain head mismatch: log ends at {} but anchor says {} (rows "
                              "appended outside portcullisd, or an append was interrupted)",

@@ -25,7 +25,10 @@
 //
 // The anchor file (mode 0600, rewritten atomically after every append)
 // holds "SEQ HASH\n" of the chain head, so deleting rows at the tail -- which
-// leaves a valid shorter chain -- is detected too. SQLite triggers refuse
+// leaves a valid shorter chain -- is detected too. Append rewrites the anchor
+// only if it still names the head being extended (or the row before it, after
+// an interrupted append); otherwise the old anchor is kept, so evidence of
+// tampering survives later appends (e.g. the broker.start after a restart). SQLite triggers refuse
 // UPDATE and DELETE on the table; they stop accidental code paths, the chain
 // and the anchor catch deliberate edits by someone with file access.
 

@@ -3,10 +3,18 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/cli/commands.h"
+#include "broker/common/printable.h"
 #include "broker/common/time_format.h"
 #include "portcullis/v1/audit.grpc.pb.h"
 
 namespace portcullis::cli {
+namespace {
+
+// Audit fields hold what clients sent (e.g. the user name of a failed
+// login): no control byte may reach the terminal or start a fake row.
+std::string Shown(const std::string& s) { return Printable(s, std::string::npos); }
+
+}  // namespace
 
 void RegisterAuditCommands(CLI::App& app, CliContext& ctx, int* rc) {
   auto* audit = app.add_subcommand("audit", "The hash-chained audit log (admin)");
@@ -59,8 +67,9 @@ void RegisterAuditCommands(CLI::App& app, CliContext& ctx, int* rc) {
     } else {
       for (const auto& e : resp.events()) {
         std::printf("%6lld %s %-20s %-10s %-24s %-8s %s\n", static_cast<long long>(e.seq()),
-                    e.time().c_str(), e.type().c_str(), e.actor().c_str(), e.subject().c_str(),
-                    e.outcome().c_str(), e.details_json() == "{}" ? "" : e.details_json().c_str());
+                    Shown(e.time()).c_str(), Shown(e.type()).c_str(), Shown(e.actor()).c_str(),
+                    Shown(e.subject()).c_str(), Shown(e.outcome()).c_str(),
+                    e.details_json() == "{}" ? "" : Shown(e.details_json()).c_str());
       }
     }
     *rc = kExitOk;

@@ -11,6 +11,24 @@ bool HasAdminRole(const std::vector<std::string>& roles) {
   return std::find(roles.begin(), roles.end(), kAdminRole) != roles.end();
 }
 
+Authenticator::Authenticator(store::UserRepo* users, audit::AuditLog* audit,
+                             const auth::SecretBox* box, const Clock* clock,
+                             LockoutPolicy lockout, const auth::Argon2Params& argon2)
+    : users_(users), audit_(audit), box_(box), clock_(clock), lockout_(lockout) {
+  // A fixed dummy with the library's default costs would answer unknown
+  // users faster or slower than real ones whenever the config tunes Argon2.
+  auto hash = auth::HashPassword(SecretBytes::Random(32), argon2);
+  if (hash.ok()) dummy_hash_ = *hash;
+}
+
+void Authenticator::BurnPasswordVerification(const SecretBytes& password) const {
+  if (dummy_hash_.empty()) {
+    auth::BurnPasswordVerification(password);
+    return;
+  }
+  (void)auth::VerifyPassword(dummy_hash_, password);
+}
+
 bool Authenticator::IsLocked(std::string_view user) {
   int64_t since = clock_->NowUnix() - lockout_.window.count();
   auto n = users_->CountAuthFailuresSince(user, since);
@@ -55,11 +73,11 @@ absl::StatusOr<Identity> Authenticator::PasswordAndTotp(std::string_view user,
                                                         std::string_view source,
                                                         std::string_view channel) {
   if (user.empty() || user.size() > 64) {
-    auth::BurnPasswordVerification(password);
+    BurnPasswordVerification(password);
     return absl::UnauthenticatedError(std::string(kInvalidCredentials));
   }
   if (IsLocked(user)) {
-    auth::BurnPasswordVerification(password);
+    BurnPasswordVerification(password);
     audit::AuditEvent ev;
     ev.type = "auth.login";
     ev.actor = std::string(user);
@@ -72,7 +90,7 @@ absl::StatusOr<Identity> Authenticator::PasswordAndTotp(std::string_view user,
   }
   auto rec = users_->Get(user);
   if (!rec.ok()) {
-    auth::BurnPasswordVerification(password);
+    BurnPasswordVerification(password);
     return Fail(user, "auth.login", "unknown user", source, channel);
   }
   bool password_ok = auth::VerifyPassword(rec->password_hash, password);

@@ -40,9 +40,10 @@ struct LockoutPolicy {
 
 class Authenticator {
  public:
+  // `argon2`: the costs new passwords are hashed with; attempts that verify
+  // no real hash (unknown or locked user) burn the same work.
   Authenticator(store::UserRepo* users, audit::AuditLog* audit, const auth::SecretBox* box,
-                const Clock* clock, LockoutPolicy lockout)
-      : users_(users), audit_(audit), box_(box), clock_(clock), lockout_(lockout) {}
+                const Clock* clock, LockoutPolicy lockout, const auth::Argon2Params& argon2);
 
   // `channel` names the entry point for the audit log ("grpc", "ssh").
   [[nodiscard]] absl::StatusOr<Identity> PasswordAndTotp(std::string_view user,
@@ -58,12 +59,15 @@ class Authenticator {
  private:
   absl::Status Fail(std::string_view user, std::string_view type, std::string_view reason,
                     std::string_view source, std::string_view channel);
+  // Costs what verifying a password against a real user's hash costs.
+  void BurnPasswordVerification(const SecretBytes& password) const;
 
   store::UserRepo* users_;
   audit::AuditLog* audit_;
   const auth::SecretBox* box_;
   const Clock* clock_;
   LockoutPolicy lockout_;
+  std::string dummy_hash_;  // hash of a random password, with the configured costs
 };
 
 }  // namespace portcullis::core

@@ -22,7 +22,8 @@ Broker::Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<sto
   audit_ = std::make_unique<audit::AuditLog>(db_.get(), clock_, cfg_.AuditAnchorPath());
   authenticator_ = std::make_unique<Authenticator>(
       &users_, audit_.get(), &box_, clock_,
-      LockoutPolicy{cfg_.lockout_failures, cfg_.lockout_window});
+      LockoutPolicy{cfg_.lockout_failures, cfg_.lockout_window},
+      auth::Argon2Params{cfg_.argon2_iterations, cfg_.argon2_memory_kib, 1});
   tokens_ = std::make_unique<TokenManager>(&token_store_, &users_, clock_, cfg_.token_ttl);
 }
 
