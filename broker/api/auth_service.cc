@@ -6,7 +6,11 @@ namespace portcullis::api {
 grpc::Status AuthServiceImpl::Login(grpc::ServerContext* ctx, const v1::LoginRequest* req,
                                     v1::LoginResponse* resp) {
   auto password = SecretBytes::FromString(req->password());
-  if (!password.ok() || req->user().size() > 64 || req->totp_code().size() > 16) {
+  if (!password.ok()) {
+    // Over SecretBytes::kMaxSize: audited like any other malformed login.
+    password = SecretBytes::FromString("");
+    auto id = b_.authenticator().PasswordAndTotp(req->user().substr(0, 65), *password,
+                                                 std::string(17, '0'), ctx->peer(), "grpc");
     return grpc::Status(grpc::StatusCode::UNAUTHENTICATED, std::string(core::kInvalidCredentials));
   }
   auto id = b_.authenticator().PasswordAndTotp(req->user(), *password, req->totp_code(),

@@ -72,8 +72,19 @@ absl::StatusOr<Identity> Authenticator::PasswordAndTotp(std::string_view user,
                                                         std::string_view totp_code,
                                                         std::string_view source,
                                                         std::string_view channel) {
-  if (user.empty() || user.size() > 64) {
+  if (user.empty() || user.size() > 64 || totp_code.size() > 16) {
     BurnPasswordVerification(password);
+    // No failure counter can be keyed on a malformed name; audit it anyway.
+    audit::AuditEvent ev;
+    ev.type = "auth.login";
+    ev.actor = std::string(user.substr(0, 64));
+    ev.subject = ev.actor;
+    ev.outcome = "failure";
+    ev.source = std::string(source);
+    ev.details = {{"reason", "malformed request"},
+                  {"user_bytes", user.size()},
+                  {"channel", std::string(channel)}};
+    (void)audit_->Append(ev);
     return absl::UnauthenticatedError(std::string(kInvalidCredentials));
   }
   if (IsLocked(user)) {

@@ -51,6 +51,18 @@ TEST(AuthenticatorTest, AllFailuresLookTheSame) {
   EXPECT_EQ(CountEvents(env.broker(), "auth.mfa_failure", "failure"), 2);
 }
 
+TEST(AuthenticatorTest, OversizedRequestIsAuditedAndRefusedTheSameWay) {
+  BrokerEnv env;
+  ASSERT_TRUE(env.ok());
+  auto r = env.broker().authenticator().PasswordAndTotp(std::string(5000, 'a'), Pw("x"), "1", "t",
+                                                        "grpc");
+  EXPECT_EQ(std::string(r.status().message()), kInvalidCredentials);
+  auto long_code = env.broker().authenticator().PasswordAndTotp("alice", Pw(kAdminPassword),
+                                                                std::string(100, '1'), "t", "grpc");
+  EXPECT_EQ(std::string(long_code.status().message()), kInvalidCredentials);
+  EXPECT_EQ(CountEvents(env.broker(), "auth.login", "failure"), 2);
+}
+
 TEST(AuthenticatorTest, ReplayedCodeRefused) {
   BrokerEnv env;
   ASSERT_TRUE(env.ok());
