@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "auth/policy/role_parser.h"
@@ -69,6 +70,21 @@ grpc::Status RoleServiceImpl::DeleteRole(grpc::ServerContext* ctx, const v1::Del
                                          v1::DeleteRoleResponse*) {
   auto caller = Authorize(ctx, b_, Access::kAdmin);
   if (!caller.ok()) return ToGrpc(caller.status());
+  // Fail closed: a deleted role still named on users would silently grant
+  // again if a role of that name were applied later.
+  auto users = b_.users().List();
+  if (!users.ok()) return ToGrpc(users.status());
+  std::string holders;
+  for (const auto& u : *users) {
+    if (std::find(u.roles.begin(), u.roles.end(), req->name()) != u.roles.end()) {
+      holders += (holders.empty() ? "" : ", ") + u.name;
+    }
+  }
+  if (!holders.empty()) {
+    return ToGrpc(absl::FailedPreconditionError(fmt::format(
+        "role {} is assigned to: {}; remove it from them first (users set-roles)", req->name(),
+        holders)));
+  }
   if (auto st = b_.roles().Delete(req->name()); !st.ok()) return ToGrpc(st);
   b_.role_table().Invalidate();
   return ToGrpc(AuditChange(b_, *caller, "admin.role_delete", req->name()));

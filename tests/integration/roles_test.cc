@@ -57,6 +57,20 @@ class RolesTest : public BrokerTest {
   }
 };
 
+TEST_F(RolesTest, RoleHeldByUsersCannotBeDeleted) {
+  StartBrokerAndLoginAdmin();
+  ASSERT_EQ(Apply("base.yaml", kBaseRoleYaml).exit_code, 0);
+  ASSERT_TRUE(broker().AddUser("bob", kBobPassword, {"base"}).ok());
+  CommandResult held = Admin({"roles", "rm", "base"});
+  EXPECT_NE(held.exit_code, 0) << Describe(held);
+  EXPECT_NE(held.err.find("role base is assigned to: bob"), std::string::npos) << Describe(held);
+  EXPECT_EQ(Admin({"roles", "show", "base"}).exit_code, 0);
+  ASSERT_EQ(Admin({"users", "set-roles", "bob"}).exit_code, 0);
+  CommandResult freed = Admin({"roles", "rm", "base"});
+  EXPECT_EQ(freed.exit_code, 0) << Describe(freed);
+  EXPECT_NE(Admin({"roles", "show", "base"}).exit_code, 0);
+}
+
 TEST_F(RolesTest, BadRoleFilesNameFileLineAndFieldAndApplyNothing) {
   ASSERT_NO_FATAL_FAILURE(StartBrokerAndLoginAdmin());
   CommandResult base = Apply("base.yaml", kBaseRoleYaml);
