@@ -39,15 +39,7 @@ core::Actor ActorOf(const Caller& c) { return core::Actor{c.identity.user, c.pee
 
 absl::Status AuditChange(core::Broker& b, const Caller& c, std::string type, std::string subject,
                          nlohmann::json details) {
-  audit::AuditEvent ev;
-  ev.type = std::move(type);
-  ev.actor = c.identity.user;
-  ev.subject = std::move(subject);
-  ev.outcome = "success";
-  ev.source = c.peer;
-  ev.details = std::move(details);
-  auto st = b.audit().Append(ev);
-  return st.ok() ? absl::OkStatus() : st.status();
+  return core::AuditSuccess(b, ActorOf(c), std::move(type), std::move(subject), std::move(details));
 }
 
 void SetTimestamp(int64_t unix_seconds, google::protobuf::Timestamp* ts) {

@@ -31,14 +31,7 @@ grpc::Status AuthServiceImpl::Logout(grpc::ServerContext* ctx, const v1::LogoutR
   auto caller = Authorize(ctx, b_, Access::kAnyUser);
   if (!caller.ok()) return ToGrpc(caller.status());
   if (auto st = b_.tokens().Revoke(caller->token_hash); !st.ok()) return ToGrpc(st);
-  audit::AuditEvent ev;
-  ev.type = "auth.logout";
-  ev.actor = caller->identity.user;
-  ev.subject = caller->identity.user;
-  ev.outcome = "success";
-  ev.source = caller->peer;
-  if (auto st = b_.audit().Append(ev); !st.ok()) return ToGrpc(st.status());
-  return grpc::Status::OK;
+  return ToGrpc(AuditChange(b_, *caller, "auth.logout", caller->identity.user));
 }
 
 grpc::Status AuthServiceImpl::WhoAmI(grpc::ServerContext* ctx, const v1::WhoAmIRequest*,

@@ -6,8 +6,13 @@
 #include <CLI/CLI.hpp>
 
 #include "broker/cli/cli_context.h"
+#include "portcullis/v1/common.pb.h"
 
 namespace portcullis::cli {
+
+// "ssh" -> PROTOCOL_SSH ...; PROTOCOL_UNSPECIFIED for anything else.
+v1::Protocol ProtocolFromText(const std::string& text);
+const char* ProtocolText(v1::Protocol p);
 
 void RegisterAuthCommands(CLI::App& app, CliContext& ctx, int* rc);
 void RegisterUserCommands(CLI::App& app, CliContext& ctx, int* rc);

@@ -29,12 +29,7 @@ void RegisterPolicyCommands(CLI::App& app, CliContext& ctx, int* rc) {
     req.set_user(a->user);
     req.set_target(a->target);
     req.set_login(a->login);
-    if (!a->protocol.empty()) {
-      req.set_protocol(a->protocol == "ssh"   ? v1::PROTOCOL_SSH
-                       : a->protocol == "rdp" ? v1::PROTOCOL_RDP
-                       : a->protocol == "vnc" ? v1::PROTOCOL_VNC
-                                              : v1::PROTOCOL_TCP);
-    }
+    req.set_protocol(ProtocolFromText(a->protocol));  // "" = the target's
     if (!a->at.empty()) {
       auto t = ParseUtc(a->at);
       if (!t.ok()) {

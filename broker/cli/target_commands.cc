@@ -7,6 +7,22 @@
 namespace portcullis::cli {
 namespace {
 
+std::string LabelsText(const v1::Target& t) {
+  std::string out;
+  for (const auto& l : t.labels()) out += (out.empty() ? "" : ",") + l.key() + "=" + l.value();
+  return out;
+}
+
+}  // namespace
+
+v1::Protocol ProtocolFromText(const std::string& text) {
+  if (text == "ssh") return v1::PROTOCOL_SSH;
+  if (text == "rdp") return v1::PROTOCOL_RDP;
+  if (text == "vnc") return v1::PROTOCOL_VNC;
+  if (text == "tcp") return v1::PROTOCOL_TCP;
+  return v1::PROTOCOL_UNSPECIFIED;
+}
+
 const char* ProtocolText(v1::Protocol p) {
   switch (p) {
     case v1::PROTOCOL_SSH: return "ssh";
@@ -16,14 +32,6 @@ const char* ProtocolText(v1::Protocol p) {
     default: return "?";
   }
 }
-
-std::string LabelsText(const v1::Target& t) {
-  std::string out;
-  for (const auto& l : t.labels()) out += (out.empty() ? "" : ",") + l.key() + "=" + l.value();
-  return out;
-}
-
-}  // namespace
 
 void RegisterTargetCommands(CLI::App& app, CliContext& ctx, int* rc) {
   auto* targets = app.add_subcommand("targets", "Targets reached through the broker");
@@ -49,10 +57,7 @@ void RegisterTargetCommands(CLI::App& app, CliContext& ctx, int* rc) {
     v1::AddTargetRequest req;
     req.set_name(a->name);
     req.set_address(a->address);
-    req.set_protocol(a->protocol == "ssh"   ? v1::PROTOCOL_SSH
-                     : a->protocol == "rdp" ? v1::PROTOCOL_RDP
-                     : a->protocol == "vnc" ? v1::PROTOCOL_VNC
-                                            : v1::PROTOCOL_TCP);
+    req.set_protocol(ProtocolFromText(a->protocol));
     for (const auto& kv : a->labels) {
       size_t eq = kv.find('=');
       if (eq == std::string::npos || eq == 0) {

@@ -11,16 +11,6 @@
 namespace portcullis::cli {
 namespace {
 
-absl::StatusOr<SecretBytes> ReadNewPassword(bool from_stdin) {
-  if (from_stdin) return ReadSecretFromStdin();
-  auto a = ReadSecretFromTerminal("New password: ");
-  if (!a.ok()) return a.status();
-  auto b = ReadSecretFromTerminal("Repeat password: ");
-  if (!b.ok()) return b.status();
-  if (!a->Equals(*b)) return absl::InvalidArgumentError("passwords do not match");
-  return a;
-}
-
 void PrintEnrolment(const std::string& user, const std::string& uri) {
   std::cout << "TOTP for " << user << " (shown once; add it to an authenticator app):\n  " << uri
             << "\n\n";
@@ -56,7 +46,7 @@ void RegisterUserCommands(CLI::App& app, CliContext& ctx, int* rc) {
   add->callback([&ctx, rc, add_args] {
     auto stub = ctx.Stub<v1::UserService>(rc);
     if (!stub) return;
-    auto password = ReadNewPassword(add_args->password_stdin);
+    auto password = ReadNewSecret(add_args->password_stdin);
     if (!password.ok()) {
       *rc = CliContext::Fail(password.status());
       return;

@@ -57,6 +57,16 @@ absl::StatusOr<SecretBytes> ReadSecretFromTerminal(std::string_view prompt) {
 
 absl::StatusOr<SecretBytes> ReadSecretFromStdin() { return ReadLineFd(STDIN_FILENO); }
 
+absl::StatusOr<SecretBytes> ReadNewSecret(bool from_stdin) {
+  if (from_stdin) return ReadSecretFromStdin();
+  auto a = ReadSecretFromTerminal("New password: ");
+  if (!a.ok()) return a.status();
+  auto b = ReadSecretFromTerminal("Repeat password: ");
+  if (!b.ok()) return b.status();
+  if (!a->Equals(*b)) return absl::InvalidArgumentError("passwords do not match");
+  return a;
+}
+
 absl::StatusOr<std::string> ReadLineFromTerminal(std::string_view prompt) {
   int fd = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
   if (fd < 0) return absl::FailedPreconditionError("no terminal: pass the value as a flag");

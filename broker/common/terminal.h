@@ -16,6 +16,10 @@ namespace portcullis {
 [[nodiscard]] absl::StatusOr<SecretBytes> ReadSecretFromTerminal(std::string_view prompt);
 // Reads one line from stdin (without the trailing newline / CR).
 [[nodiscard]] absl::StatusOr<SecretBytes> ReadSecretFromStdin();
+// A new password: one line of stdin when `from_stdin`, otherwise prompted
+// twice on the terminal ("New password: " / "Repeat password: "), which
+// must match.
+[[nodiscard]] absl::StatusOr<SecretBytes> ReadNewSecret(bool from_stdin);
 // Prompts on /dev/tty and reads a line with echo on (e.g. a TOTP code).
 [[nodiscard]] absl::StatusOr<std::string> ReadLineFromTerminal(std::string_view prompt);
 

@@ -36,6 +36,21 @@ bool Authenticator::IsLocked(std::string_view user) {
   return !n.ok() || *n >= lockout_.max_failures;
 }
 
+absl::Status Authenticator::Audit(std::string type, std::string_view actor,
+                                  std::string_view subject, std::string outcome,
+                                  std::string_view source, nlohmann::json details) {
+  audit::AuditEvent ev;
+  ev.type = std::move(type);
+  ev.actor = std::string(actor);
+  ev.subject = std::string(subject);
+  ev.outcome = std::move(outcome);
+  ev.source = std::string(source);
+  ev.details = std::move(details);
+  auto st = audit_->Append(ev);
+  if (!st.ok()) spdlog::error("auth: cannot write audit event: {}", st.status().message());
+  return st.status();
+}
+
 absl::Status Authenticator::Fail(std::string_view user, std::string_view type,
                                  std::string_view reason, std::string_view source,
                                  std::string_view channel) {
@@ -43,26 +58,12 @@ absl::Status Authenticator::Fail(std::string_view user, std::string_view type,
   if (auto st = users_->RecordAuthFailure(user, clock_->NowUnix()); !st.ok()) {
     spdlog::error("auth: cannot record failure: {}", st.message());
   }
-  audit::AuditEvent ev;
-  ev.type = std::string(type);
-  ev.actor = std::string(user);
-  ev.subject = std::string(user);
-  ev.outcome = "failure";
-  ev.source = std::string(source);
-  ev.details = {{"reason", std::string(reason)}, {"channel", std::string(channel)}};
-  if (auto st = audit_->Append(ev); !st.ok()) {
-    spdlog::error("auth: cannot write audit event: {}", st.status().message());
-  }
+  (void)Audit(std::string(type), user, user, "failure", source,
+              {{"reason", std::string(reason)}, {"channel", std::string(channel)}});
   if (!was_locked && IsLocked(user)) {
-    audit::AuditEvent lock;
-    lock.type = "auth.lockout";
-    lock.actor = "system";
-    lock.subject = std::string(user);
-    lock.outcome = "locked";
-    lock.source = std::string(source);
-    lock.details = {{"failures", lockout_.max_failures},
-                    {"window_seconds", lockout_.window.count()}};
-    (void)audit_->Append(lock);
+    (void)Audit("auth.lockout", "system", user, "locked", source,
+                {{"failures", lockout_.max_failures},
+                 {"window_seconds", lockout_.window.count()}});
   }
   return absl::UnauthenticatedError(std::string(kInvalidCredentials));
 }
@@ -75,28 +76,16 @@ absl::StatusOr<Identity> Authenticator::PasswordAndTotp(std::string_view user,
   if (user.empty() || user.size() > 64 || totp_code.size() > 16) {
     BurnPasswordVerification(password);
     // No failure counter can be keyed on a malformed name; audit it anyway.
-    audit::AuditEvent ev;
-    ev.type = "auth.login";
-    ev.actor = std::string(user.substr(0, 64));
-    ev.subject = ev.actor;
-    ev.outcome = "failure";
-    ev.source = std::string(source);
-    ev.details = {{"reason", "malformed request"},
-                  {"user_bytes", user.size()},
-                  {"channel", std::string(channel)}};
-    (void)audit_->Append(ev);
+    (void)Audit("auth.login", user.substr(0, 64), user.substr(0, 64), "failure", source,
+                {{"reason", "malformed request"},
+                 {"user_bytes", user.size()},
+                 {"channel", std::string(channel)}});
     return absl::UnauthenticatedError(std::string(kInvalidCredentials));
   }
   if (IsLocked(user)) {
     BurnPasswordVerification(password);
-    audit::AuditEvent ev;
-    ev.type = "auth.login";
-    ev.actor = std::string(user);
-    ev.subject = std::string(user);
-    ev.outcome = "failure";
-    ev.source = std::string(source);
-    ev.details = {{"reason", "account locked"}, {"channel", std::string(channel)}};
-    (void)audit_->Append(ev);
+    (void)Audit("auth.login", user, user, "failure", source,
+                {{"reason", "account locked"}, {"channel", std::string(channel)}});
     return absl::UnauthenticatedError(std::string(kInvalidCredentials));
   }
   auto rec = users_->Get(user);
@@ -124,17 +113,10 @@ absl::StatusOr<Identity> Authenticator::PasswordAndTotp(std::string_view user,
     return Fail(user, "auth.mfa_failure", "verification code replayed", source, channel);
   }
   (void)users_->ClearAuthFailures(rec->name);
-  audit::AuditEvent ev;
-  ev.type = "auth.login";
-  ev.actor = rec->name;
-  ev.subject = rec->name;
-  ev.outcome = "success";
-  ev.source = std::string(source);
-  ev.details = {{"channel", std::string(channel)}, {"mfa", "totp"}};
-  if (auto st = audit_->Append(ev); !st.ok()) {
-    // No audit, no access: fail closed.
-    spdlog::error("auth: cannot write audit event: {}", st.status().message());
-    return absl::UnavailableError("audit log unavailable");
+  if (!Audit("auth.login", rec->name, rec->name, "success", source,
+             {{"channel", std::string(channel)}, {"mfa", "totp"}})
+           .ok()) {
+    return absl::UnavailableError("audit log unavailable");  // no audit, no access
   }
   return Identity{rec->name, rec->roles, HasAdminRole(rec->roles)};
 }

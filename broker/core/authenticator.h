@@ -57,6 +57,9 @@ class Authenticator {
   static std::string SeedAad(std::string_view user) { return "totp-seed:" + std::string(user); }
 
  private:
+  // Appends one event; logs (never with secrets) and returns a failure.
+  absl::Status Audit(std::string type, std::string_view actor, std::string_view subject,
+                     std::string outcome, std::string_view source, nlohmann::json details);
   absl::Status Fail(std::string_view user, std::string_view type, std::string_view reason,
                     std::string_view source, std::string_view channel);
   // Costs what verifying a password against a real user's hash costs.

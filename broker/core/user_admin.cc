@@ -20,6 +20,19 @@ absl::Status ValidateUserName(std::string_view name) {
   return absl::OkStatus();
 }
 
+absl::Status AuditSuccess(Broker& b, const Actor& actor, std::string type, std::string subject,
+                          nlohmann::json details) {
+  audit::AuditEvent ev;
+  ev.type = std::move(type);
+  ev.actor = actor.name;
+  ev.subject = std::move(subject);
+  ev.outcome = "success";
+  ev.source = actor.source;
+  ev.details = std::move(details);
+  auto st = b.audit().Append(ev);
+  return st.ok() ? absl::OkStatus() : st.status();
+}
+
 absl::Status ValidateRoleNames(Broker& b, const std::vector<std::string>& roles) {
   for (const auto& r : roles) {
     if (r == kAdminRole) continue;
@@ -58,14 +71,9 @@ absl::StatusOr<NewUser> CreateUser(Broker& b, std::string_view name, const Secre
   if (auto st = b.users().Create(out.record); !st.ok()) return st;
   out.otpauth_uri = auth::OtpauthUri(b.config().issuer, name, seed);
 
-  audit::AuditEvent ev;
-  ev.type = "admin.user_add";
-  ev.actor = actor.name;
-  ev.subject = std::string(name);
-  ev.outcome = "success";
-  ev.source = actor.source;
-  ev.details = {{"roles", roles}};
-  if (auto st = b.audit().Append(ev); !st.ok()) return st.status();
+  if (auto st = AuditSuccess(b, actor, "admin.user_add", std::string(name), {{"roles", roles}});
+      !st.ok())
+    return st;
   return out;
 }
 
@@ -76,13 +84,7 @@ absl::StatusOr<std::string> ResetTotp(Broker& b, std::string_view name, const Ac
   auto sealed = b.secret_box().Seal(seed, Authenticator::SeedAad(name));
   if (!sealed.ok()) return sealed.status();
   if (auto st = b.users().SetTotpSeed(name, *sealed); !st.ok()) return st;
-  audit::AuditEvent ev;
-  ev.type = "admin.totp_reset";
-  ev.actor = actor.name;
-  ev.subject = std::string(name);
-  ev.outcome = "success";
-  ev.source = actor.source;
-  if (auto st = b.audit().Append(ev); !st.ok()) return st.status();
+  if (auto st = AuditSuccess(b, actor, "admin.totp_reset", std::string(name)); !st.ok()) return st;
   return auth::OtpauthUri(b.config().issuer, name, seed);
 }
 

@@ -18,6 +18,11 @@ struct Actor {
   std::string source;  // client address
 };
 
+// Appends a successful change made by `actor` to the audit log.
+[[nodiscard]] absl::Status AuditSuccess(Broker& b, const Actor& actor, std::string type,
+                                        std::string subject,
+                                        nlohmann::json details = nlohmann::json::object());
+
 struct NewUser {
   store::UserRecord record;
   std::string otpauth_uri;  // shown once

@@ -24,16 +24,6 @@ int Fail(const absl::Status& st) {
   return 1;
 }
 
-absl::StatusOr<SecretBytes> ReadNewPassword(bool from_stdin) {
-  if (from_stdin) return portcullis::ReadSecretFromStdin();
-  auto a = portcullis::ReadSecretFromTerminal("New admin password: ");
-  if (!a.ok()) return a.status();
-  auto b = portcullis::ReadSecretFromTerminal("Repeat password: ");
-  if (!b.ok()) return b.status();
-  if (!a->Equals(*b)) return absl::InvalidArgumentError("passwords do not match");
-  return a;
-}
-
 int RunDaemon(const std::string& config_path) {
   auto cfg = portcullis::config::LoadConfig(config_path);
   if (!cfg.ok()) return Fail(cfg.status());
@@ -107,7 +97,7 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;
   }
   if (init->parsed()) {
-    auto password = ReadNewPassword(password_stdin);
+    auto password = portcullis::ReadNewSecret(password_stdin);
     if (!password.ok()) return Fail(password.status());
     auto st = portcullis::daemon::RunInit({init_config, admin}, *password,
                                           portcullis::SystemClock::Get(), std::cout);
