@@ -7,6 +7,11 @@ CMAKE_FLAGS ?=
 ifeq ($(CI),true)
 CMAKE_FLAGS += -DPORTCULLIS_WERROR=ON
 endif
+# ccache speeds up rebuilds when it is installed; it is optional.
+ifneq ($(shell command -v ccache 2>/dev/null),)
+CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache
+export CCACHE_BASEDIR ?= $(CURDIR)
+endif
 
 .PHONY: all deps build test test-asan bench fuzz demo clean
 

@@ -93,7 +93,7 @@ absl::StatusOr<BrokerConfig> ParseNode(const YAML::Node& root, const ErrorSink& 
   std::filesystem::path base = abs.parent_path();
   cfg.data_dir = (base / "data").string();
   if (root.IsNull()) return cfg;
-  if (auto st = CheckKeys(err, root, "", {"data_dir", "listen", "tls", "auth", "ssh_ca", "log"});
+  if (auto st = CheckKeys(err, root, "", {"data_dir", "listen", "tls", "auth", "ssh_ca", "ssh", "log"});
       !st.ok()) {
     return st;
   }
@@ -203,6 +203,48 @@ absl::StatusOr<BrokerConfig> ParseNode(const YAML::Node& root, const ErrorSink& 
         }
       }
       cfg.ssh_source_address = *s;
+    }
+  }
+  if (auto c = root["ssh"]) {
+    if (auto st = CheckKeys(err, c, "ssh",
+                            {"login_cert_ttl", "auth_timeout", "max_unauthenticated",
+                             "max_sessions", "target_timeout"});
+        !st.ok())
+      return st;
+    if (c["login_cert_ttl"]) {
+      if (auto st = ReadDuration(err, c["login_cert_ttl"], "ssh.login_cert_ttl",
+                                 &cfg.login_cert_ttl);
+          !st.ok())
+        return st;
+      if (cfg.login_cert_ttl > std::chrono::hours(24))
+        return err.At(c["login_cert_ttl"], "ssh.login_cert_ttl", "at most 24h");
+    }
+    if (c["auth_timeout"]) {
+      if (auto st = ReadDuration(err, c["auth_timeout"], "ssh.auth_timeout", &cfg.ssh_auth_timeout);
+          !st.ok())
+        return st;
+      if (cfg.ssh_auth_timeout > std::chrono::minutes(10))
+        return err.At(c["auth_timeout"], "ssh.auth_timeout", "at most 10m");
+    }
+    if (c["target_timeout"]) {
+      if (auto st = ReadDuration(err, c["target_timeout"], "ssh.target_timeout",
+                                 &cfg.ssh_target_timeout);
+          !st.ok())
+        return st;
+      if (cfg.ssh_target_timeout > std::chrono::minutes(2))
+        return err.At(c["target_timeout"], "ssh.target_timeout", "at most 2m");
+    }
+    int64_t v;
+    if (c["max_unauthenticated"]) {
+      if (auto st = ReadInt(err, c["max_unauthenticated"], "ssh.max_unauthenticated", 1, 100000, &v);
+          !st.ok())
+        return st;
+      cfg.ssh_max_unauthenticated = static_cast<int>(v);
+    }
+    if (c["max_sessions"]) {
+      if (auto st = ReadInt(err, c["max_sessions"], "ssh.max_sessions", 1, 100000, &v); !st.ok())
+        return st;
+      cfg.ssh_max_sessions = static_cast<int>(v);
     }
   }
   if (auto l = root["log"]) {
@@ -322,6 +364,13 @@ auth:
 ssh_ca:
   cert_ttl: 5m            # lifetime of the certificates used to log in to targets (max 10m)
   source_address: ""      # e.g. "192.0.2.7": the broker's outbound address, pinned in certificates
+
+ssh:
+  login_cert_ttl: 8h      # lifetime of the certificate `portcullis login` writes (max 24h)
+  auth_timeout: 60s       # a client must authenticate within this
+  max_unauthenticated: 256  # concurrent connections that have not authenticated yet
+  max_sessions: 4096      # concurrent SSH connections
+  target_timeout: 15s     # connecting and logging in to a target
 
 log:
   level: info

@@ -41,6 +41,15 @@ struct BrokerConfig {
   std::chrono::seconds ssh_cert_ttl{300};
   std::string ssh_source_address;  // critical option source-address; empty = none
   std::string issuer = "Portcullis";  // shown in authenticator apps
+  // Lifetime of the login certificate `portcullis login` gets (principal =
+  // the Portcullis user, signed by the login CA only the broker trusts).
+  std::chrono::seconds login_cert_ttl{8 * 3600};
+
+  // SSH listener limits.
+  std::chrono::seconds ssh_auth_timeout{60};   // banner..authenticated
+  int ssh_max_unauthenticated = 256;           // concurrent pre-auth connections
+  int ssh_max_sessions = 4096;                 // concurrent connections
+  std::chrono::seconds ssh_target_timeout{15}; // connect + handshake to a target
 
   std::string log_level = "info";
 
@@ -50,6 +59,8 @@ struct BrokerConfig {
   std::string KeysDir() const { return data_dir + "/keys"; }
   std::string SecretsKeyPath() const { return KeysDir() + "/secrets.key"; }
   std::string SshUserCaKeyPath() const { return KeysDir() + "/ssh_user_ca"; }
+  std::string SshLoginCaKeyPath() const { return KeysDir() + "/ssh_login_ca"; }
+  std::string SshHostKeyPath() const { return KeysDir() + "/ssh_host_ed25519_key"; }
   std::string TlsDir() const { return data_dir + "/tls"; }
   std::string TlsCaCertPath() const { return TlsDir() + "/ca.pem"; }
   std::string TlsCaKeyPath() const { return TlsDir() + "/ca.key"; }

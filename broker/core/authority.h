@@ -6,9 +6,11 @@
 // in-process (LocalAuthority); the interface allows moving it to a separate
 // process later. Implementations are thread-safe.
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -32,6 +34,18 @@ class Authority {
       const ca::TargetCertRequest& req) = 0;
   // The line for a target's TrustedUserCAKeys.
   virtual std::string SshUserCaLine() const = 0;
+
+  // Mints the login certificate `portcullis login` hands out: principal =
+  // `user`, signed by the login CA (a key distinct from the target CA, trusted
+  // only by the broker's SSH listener), valid for `ttl`. `subject_public_blob`
+  // must be an ssh-ed25519 wire blob. InvalidArgument for a bad request.
+  [[nodiscard]] virtual absl::StatusOr<ca::IssuedCertificate> IssueLoginCertificate(
+      std::string_view user, std::string_view subject_public_blob, std::chrono::seconds ttl) = 0;
+  // Checks a certificate presented at the SSH listener: parses, signed by the
+  // login CA, a user certificate valid now, `user` among its principals.
+  // OK, or PermissionDenied/InvalidArgument with the failed check.
+  [[nodiscard]] virtual absl::Status VerifyLoginCertificate(std::string_view cert_blob,
+                                                            std::string_view user) = 0;
 };
 
 }  // namespace portcullis::core

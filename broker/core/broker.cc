@@ -25,6 +25,7 @@ Broker::Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<sto
       LockoutPolicy{cfg_.lockout_failures, cfg_.lockout_window},
       auth::Argon2Params{cfg_.argon2_iterations, cfg_.argon2_memory_kib, 1});
   tokens_ = std::make_unique<TokenManager>(&token_store_, &users_, clock_, cfg_.token_ttl);
+  sessions_ = std::make_unique<SessionRegistry>(clock_);
 }
 
 absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig& cfg,
@@ -38,6 +39,17 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
   if (!box.ok()) return box.status();
   auto ca_key = ca::Ed25519Key::LoadPrivateFile(cfg.SshUserCaKeyPath());
   if (!ca_key.ok()) return ca_key.status();
+  // Keys added after the first release are created on first open, so a data
+  // directory from an older init keeps working.
+  for (const std::string& path : {cfg.SshLoginCaKeyPath(), cfg.SshHostKeyPath()}) {
+    if (!PathExists(path)) {
+      if (auto st = ca::Ed25519Key::Generate().SavePrivateFile(path); !st.ok()) return st;
+    }
+  }
+  auto login_ca = ca::Ed25519Key::LoadPrivateFile(cfg.SshLoginCaKeyPath());
+  if (!login_ca.ok()) return login_ca.status();
+  auto host_key = ca::Ed25519Key::LoadPrivateFile(cfg.SshHostKeyPath());
+  if (!host_key.ok()) return host_key.status();
   auto db = store::Database::Open(cfg.DbPath(), clock);
   if (!db.ok()) return db.status();
 
@@ -54,7 +66,13 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
         if (!n.ok()) std::abort();
         return *n;
       });
-  b->authority_ = std::make_unique<LocalAuthority>(std::move(ssh_ca), &b->role_table_);
+  b->authority_ = std::make_unique<LocalAuthority>(
+      std::move(ssh_ca), std::move(*login_ca), &b->role_table_, clock, [meta]() -> uint64_t {
+        auto n = meta->NextCounter("ssh_login_cert_serial");
+        if (!n.ok()) std::abort();
+        return *n;
+      });
+  b->host_key_ = std::make_unique<ca::Ed25519Key>(std::move(*host_key));
   return b;
 }
 

@@ -16,6 +16,7 @@
 #include "broker/core/local_authority.h"
 #include "broker/core/role_table.h"
 #include "broker/core/token_manager.h"
+#include "broker/session/session_registry.h"
 #include "broker/store/database.h"
 #include "broker/store/meta_repo.h"
 #include "broker/store/role_repo.h"
@@ -24,6 +25,8 @@
 #include "broker/store/user_repo.h"
 
 namespace portcullis::core {
+
+using session::SessionRegistry;
 
 class Broker {
  public:
@@ -46,6 +49,9 @@ class Broker {
   Authenticator& authenticator() { return *authenticator_; }
   TokenManager& tokens() { return *tokens_; }
   Authority& authority() { return *authority_; }
+  // The SSH listener's host key (created at init). Only the listener uses it.
+  const ca::Ed25519Key& ssh_host_key() const { return *host_key_; }
+  SessionRegistry& sessions() { return *sessions_; }
 
  private:
   Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<store::Database> db,
@@ -65,6 +71,8 @@ class Broker {
   std::unique_ptr<Authenticator> authenticator_;
   std::unique_ptr<TokenManager> tokens_;
   std::unique_ptr<Authority> authority_;
+  std::unique_ptr<ca::Ed25519Key> host_key_;
+  std::unique_ptr<SessionRegistry> sessions_;
 };
 
 }  // namespace portcullis::core

@@ -1,5 +1,10 @@
 #include "broker/core/local_authority.h"
 
+#include <fmt/format.h>
+
+#include "auth/ca/ssh_certificate.h"
+#include "broker/common/absl_fmt.h"
+
 namespace portcullis::core {
 
 policy::Decision LocalAuthority::Decide(const policy::AccessRequest& req) {
@@ -16,6 +21,53 @@ bool LocalAuthority::CanSee(const std::vector<std::string>& role_names,
 absl::StatusOr<ca::IssuedCertificate> LocalAuthority::IssueTargetCertificate(
     const ca::TargetCertRequest& req) {
   return ssh_ca_->IssueTargetCertificate(req);
+}
+
+absl::StatusOr<ca::IssuedCertificate> LocalAuthority::IssueLoginCertificate(
+    std::string_view user, std::string_view subject_public_blob, std::chrono::seconds ttl) {
+  if (user.empty() || user.size() > 64)
+    return absl::InvalidArgumentError("login certificate: bad user name");
+  if (ttl.count() <= 0 || ttl > std::chrono::hours(24))
+    return absl::InvalidArgumentError("login certificate: lifetime must be 1s..24h");
+  // A wire blob starts with a 4-byte big-endian length, hence a NUL byte;
+  // ParsePublicKeyLine takes such input as a blob.
+  if (subject_public_blob.empty() || subject_public_blob[0] != '\0')
+    return absl::InvalidArgumentError("login certificate: expected an SSH public key blob");
+  auto key = ca::ParsePublicKeyLine(subject_public_blob);
+  if (!key.ok())
+    return absl::InvalidArgumentError(
+        fmt::format("login certificate: public key refused: {}", key.status().message()));
+  const int64_t now = clock_->NowUnix();
+  ca::CertificateFields f;
+  f.subject_public_blob = key->blob;
+  {
+    std::lock_guard<std::mutex> lock(login_mu_);
+    f.serial = login_serials_();
+  }
+  f.type = ca::kCertTypeUser;
+  f.key_id = fmt::format("portcullis-login:{}", user);
+  f.principals = {std::string(user)};
+  f.valid_after = static_cast<uint64_t>(now - ca::SshCertificateAuthority::kBackdate.count());
+  f.valid_before = static_cast<uint64_t>(now + ttl.count());
+  f.extensions = {"permit-port-forwarding", "permit-pty"};
+  auto blob = ca::SignCertificate(f, login_ca_);
+  if (!blob.ok()) return blob.status();
+  ca::IssuedCertificate out;
+  out.blob = *blob;
+  out.line = ca::CertificateLine(*blob, f.key_id);
+  out.serial = f.serial;
+  out.key_id = f.key_id;
+  out.valid_after = f.valid_after;
+  out.valid_before = f.valid_before;
+  return out;
+}
+
+absl::Status LocalAuthority::VerifyLoginCertificate(std::string_view cert_blob,
+                                                    std::string_view user) {
+  auto parsed = ca::ParseCertificate(cert_blob);
+  if (!parsed.ok()) return parsed.status();
+  return ca::VerifyUserCertificate(*parsed, login_ca_.PublicBlob(),
+                                   static_cast<uint64_t>(clock_->NowUnix()), user);
 }
 
 }  // namespace portcullis::core

@@ -2,7 +2,9 @@
 // LocalAuthority: the in-process Authority. Owns the SSH user CA; reads roles
 // through a RoleTable. Thread-safe.
 
+#include <functional>
 #include <memory>
+#include <mutex>
 
 #include "broker/core/authority.h"
 #include "broker/core/role_table.h"
@@ -11,9 +13,15 @@ namespace portcullis::core {
 
 class LocalAuthority final : public Authority {
  public:
-  // `roles` must outlive this.
-  LocalAuthority(std::unique_ptr<ca::SshCertificateAuthority> ssh_ca, RoleTable* roles)
-      : ssh_ca_(std::move(ssh_ca)), roles_(roles) {}
+  // `roles` and `clock` must outlive this. `login_serials` returns a fresh
+  // serial for each login certificate.
+  LocalAuthority(std::unique_ptr<ca::SshCertificateAuthority> ssh_ca, ca::Ed25519Key login_ca,
+                 RoleTable* roles, const Clock* clock, std::function<uint64_t()> login_serials)
+      : ssh_ca_(std::move(ssh_ca)),
+        login_ca_(std::move(login_ca)),
+        roles_(roles),
+        clock_(clock),
+        login_serials_(std::move(login_serials)) {}
 
   policy::Decision Decide(const policy::AccessRequest& req) override;
   bool CanSee(const std::vector<std::string>& role_names,
@@ -21,10 +29,18 @@ class LocalAuthority final : public Authority {
   absl::StatusOr<ca::IssuedCertificate> IssueTargetCertificate(
       const ca::TargetCertRequest& req) override;
   std::string SshUserCaLine() const override { return ssh_ca_->ExportLine(); }
+  absl::StatusOr<ca::IssuedCertificate> IssueLoginCertificate(
+      std::string_view user, std::string_view subject_public_blob,
+      std::chrono::seconds ttl) override;
+  absl::Status VerifyLoginCertificate(std::string_view cert_blob, std::string_view user) override;
 
  private:
   std::unique_ptr<ca::SshCertificateAuthority> ssh_ca_;
+  const ca::Ed25519Key login_ca_;
   RoleTable* roles_;
+  const Clock* clock_;
+  std::function<uint64_t()> login_serials_;
+  std::mutex login_mu_;  // serialises login_serials_
 };
 
 }  // namespace portcullis::core

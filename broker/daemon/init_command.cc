@@ -40,8 +40,10 @@ absl::Status RunInit(const InitOptions& opts, const SecretBytes& admin_password,
     if (auto st = MakeDirs(dir, 0700); !st.ok()) return st;
   }
   if (auto st = auth::SecretBox::CreateKeyFile(cfg->SecretsKeyPath()); !st.ok()) return st;
-  if (auto st = ca::Ed25519Key::Generate().SavePrivateFile(cfg->SshUserCaKeyPath()); !st.ok())
-    return st;
+  for (const std::string& path :
+       {cfg->SshUserCaKeyPath(), cfg->SshLoginCaKeyPath(), cfg->SshHostKeyPath()}) {
+    if (auto st = ca::Ed25519Key::Generate().SavePrivateFile(path); !st.ok()) return st;
+  }
   tls::TlsPaths tls{cfg->TlsCaCertPath(), cfg->TlsCaKeyPath(), cfg->TlsServerCertPath(),
                     cfg->TlsServerKeyPath()};
   if (auto st = tls::CreateTlsMaterial(tls, cfg->tls_server_names); !st.ok()) return st;

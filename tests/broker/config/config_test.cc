@@ -52,7 +52,7 @@ TEST(ConfigTest, AbsoluteAndRelativeDataDir) {
 TEST(ConfigTest, UnknownTopLevelKeyNamesLineAndField) {
   EXPECT_EQ(ErrorOf("data_dir: d\nlisten_ssh: 1\n"),
             "/etc/portcullis/portcullis.yaml:2: listen_ssh: unknown field (expected one of: auth, "
-            "data_dir, listen, log, ssh_ca, tls)");
+            "data_dir, listen, log, ssh, ssh_ca, tls)");
 }
 
 TEST(ConfigTest, UnknownNestedKey) {
