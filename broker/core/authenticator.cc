@@ -1,6 +1,7 @@
 #include "broker/common/absl_fmt.h"
 #include "broker/core/authenticator.h"
 
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -97,28 +98,91 @@ absl::StatusOr<Identity> Authenticator::PasswordAndTotp(std::string_view user,
   if (rec->disabled) return Fail(user, "auth.login", "user disabled", source, channel);
   if (!password_ok) return Fail(user, "auth.login", "wrong password", source, channel);
 
-  auto seed = box_->Open(rec->totp_seed_sealed, SeedAad(rec->name));
+  return VerifyTotpAndFinish(*rec, totp_code, source, channel, "password+totp");
+}
+
+absl::StatusOr<Identity> Authenticator::VerifyTotpAndFinish(const store::UserRecord& rec,
+                                                            std::string_view totp_code,
+                                                            std::string_view source,
+                                                            std::string_view channel,
+                                                            std::string_view method) {
+  const std::string& user = rec.name;
+  auto seed = box_->Open(rec.totp_seed_sealed, SeedAad(rec.name));
   if (!seed.ok()) {
-    spdlog::error("auth: TOTP seed of {} cannot be opened (wrong secrets.key?)", rec->name);
+    spdlog::error("auth: TOTP seed of {} cannot be opened (wrong secrets.key?)", rec.name);
     return Fail(user, "auth.mfa_failure", "TOTP seed unreadable", source, channel);
   }
-  auto counter = auth::VerifyTotp(*seed, totp_code, clock_->Now(), rec->totp_last_counter);
+  auto counter = auth::VerifyTotp(*seed, totp_code, clock_->Now(), rec.totp_last_counter);
   if (!counter.ok()) {
     std::string reason = counter.status().code() == absl::StatusCode::kFailedPrecondition
                              ? "verification code replayed"
                              : "wrong verification code";
     return Fail(user, "auth.mfa_failure", reason, source, channel);
   }
-  if (auto st = users_->ConsumeTotpCounter(rec->name, *counter); !st.ok()) {
+  if (auto st = users_->ConsumeTotpCounter(rec.name, *counter); !st.ok()) {
     return Fail(user, "auth.mfa_failure", "verification code replayed", source, channel);
   }
-  (void)users_->ClearAuthFailures(rec->name);
-  if (!Audit("auth.login", rec->name, rec->name, "success", source,
-             {{"channel", std::string(channel)}, {"mfa", "totp"}})
+  return Succeed(rec, source, channel, method, "totp");
+}
+
+absl::StatusOr<Identity> Authenticator::Succeed(const store::UserRecord& rec,
+                                                std::string_view source,
+                                                std::string_view channel,
+                                                std::string_view method, std::string_view mfa) {
+  (void)users_->ClearAuthFailures(rec.name);
+  if (!Audit("auth.login", rec.name, rec.name, "success", source,
+             {{"channel", std::string(channel)},
+              {"method", std::string(method)},
+              {"mfa", std::string(mfa)}})
            .ok()) {
     return absl::UnavailableError("audit log unavailable");  // no audit, no access
   }
-  return Identity{rec->name, rec->roles, HasAdminRole(rec->roles)};
+  return Identity{rec.name, rec.roles, HasAdminRole(rec.roles)};
+}
+
+absl::StatusOr<store::UserRecord> Authenticator::CheckAccount(std::string_view user,
+                                                              std::string_view source,
+                                                              std::string_view channel) {
+  if (user.empty() || user.size() > 64) {
+    (void)Audit("auth.login", user.substr(0, 64), user.substr(0, 64), "failure", source,
+                {{"reason", "malformed request"}, {"channel", std::string(channel)}});
+    return absl::UnauthenticatedError(std::string(kInvalidCredentials));
+  }
+  if (IsLocked(user)) {
+    (void)Audit("auth.login", user, user, "failure", source,
+                {{"reason", "account locked"}, {"channel", std::string(channel)}});
+    return absl::UnauthenticatedError(std::string(kInvalidCredentials));
+  }
+  auto rec = users_->Get(user);
+  if (!rec.ok()) return Fail(user, "auth.login", "unknown user", source, channel);
+  if (rec->disabled) return Fail(user, "auth.login", "user disabled", source, channel);
+  return rec;
+}
+
+absl::StatusOr<Identity> Authenticator::KeyAndTotp(std::string_view user,
+                                                   std::string_view key_fingerprint,
+                                                   std::string_view totp_code,
+                                                   std::string_view source,
+                                                   std::string_view channel) {
+  if (totp_code.size() > 16) return Fail(user.substr(0, 64), "auth.mfa_failure", "malformed code", source, channel);
+  auto rec = CheckAccount(user, source, channel);
+  if (!rec.ok()) return rec.status();
+  return VerifyTotpAndFinish(*rec, totp_code, source, channel,
+                             fmt::format("publickey({})+totp", key_fingerprint));
+}
+
+absl::StatusOr<Identity> Authenticator::LoginCertificate(std::string_view user, uint64_t serial,
+                                                         std::string_view source,
+                                                         std::string_view channel) {
+  auto rec = CheckAccount(user, source, channel);
+  if (!rec.ok()) return rec.status();
+  return Succeed(*rec, source, channel, fmt::format("login-certificate(serial {})", serial),
+                 "totp at portcullis login");
+}
+
+absl::Status Authenticator::RecordFailure(std::string_view user, std::string_view reason,
+                                          std::string_view source, std::string_view channel) {
+  return Fail(user.substr(0, 64), "auth.login", reason, source, channel);
 }
 
 }  // namespace portcullis::core

@@ -51,6 +51,23 @@ class Authenticator {
                                                          std::string_view totp_code,
                                                          std::string_view source,
                                                          std::string_view channel);
+  // The second step after a public key registered with `portcullis keys
+  // add` has been verified by the caller: account checks + TOTP.
+  [[nodiscard]] absl::StatusOr<Identity> KeyAndTotp(std::string_view user,
+                                                    std::string_view key_fingerprint,
+                                                    std::string_view totp_code,
+                                                    std::string_view source,
+                                                    std::string_view channel);
+  // A login certificate (issued after password + TOTP at `portcullis login`)
+  // whose signature, validity and principal the caller has verified:
+  // account checks only (exists, enabled, not locked).
+  [[nodiscard]] absl::StatusOr<Identity> LoginCertificate(std::string_view user, uint64_t serial,
+                                                          std::string_view source,
+                                                          std::string_view channel);
+  // Counts and audits a failure the caller detected (bad key signature,
+  // refused certificate). Always returns UNAUTHENTICATED.
+  absl::Status RecordFailure(std::string_view user, std::string_view reason,
+                             std::string_view source, std::string_view channel);
   // True iff `user` has reached the failure threshold within the window.
   bool IsLocked(std::string_view user);
   // Additional data binding a sealed TOTP seed to its user row.
@@ -62,6 +79,15 @@ class Authenticator {
                      std::string outcome, std::string_view source, nlohmann::json details);
   absl::Status Fail(std::string_view user, std::string_view type, std::string_view reason,
                     std::string_view source, std::string_view channel);
+  absl::StatusOr<store::UserRecord> CheckAccount(std::string_view user, std::string_view source,
+                                                 std::string_view channel);
+  absl::StatusOr<Identity> VerifyTotpAndFinish(const store::UserRecord& rec,
+                                               std::string_view totp_code,
+                                               std::string_view source, std::string_view channel,
+                                               std::string_view method);
+  absl::StatusOr<Identity> Succeed(const store::UserRecord& rec, std::string_view source,
+                                   std::string_view channel, std::string_view method,
+                                   std::string_view mfa);
   // Costs what verifying a password against a real user's hash costs.
   void BurnPasswordVerification(const SecretBytes& password) const;
 

@@ -76,4 +76,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
   return b;
 }
 
+bool Broker::HasSshKey(const std::string&, const std::string&) {
+  return false;  // registered keys: see KeyRepo
+}
+
 }  // namespace portcullis::core

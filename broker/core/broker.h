@@ -52,6 +52,8 @@ class Broker {
   // The SSH listener's host key (created at init). Only the listener uses it.
   const ca::Ed25519Key& ssh_host_key() const { return *host_key_; }
   SessionRegistry& sessions() { return *sessions_; }
+  // True iff `public_blob` is an SSH key registered for `user`.
+  bool HasSshKey(const std::string& user, const std::string& public_blob);
 
  private:
   Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<store::Database> db,

@@ -8,6 +8,7 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "agentless/ssh/ssh_listener.h"
 #include "broker/api/server.h"
 #include "broker/common/terminal.h"
 #include "broker/config/config.h"
@@ -55,8 +56,24 @@ int RunDaemon(const std::string& config_path) {
     return Fail(st.status());  // no audit, no service
   }
   portcullis::daemon::Maintenance maintenance(**broker);
-  spdlog::info("portcullisd ready: api={}:{} data_dir={}", cfg->grpc.host, api.port(),
-               cfg->data_dir);
+  (*broker)->sessions().StartWatchdog();
+  std::unique_ptr<portcullis::ssh::SshListener> ssh;
+  if (cfg->ssh.enabled()) {
+    portcullis::core::Broker* b = broker->get();
+    portcullis::ssh::SshAuthServices auth;
+    auth.authenticator = &b->authenticator();
+    auth.authority = &b->authority();
+    auth.has_key = [b](const std::string& user, const std::string& blob) {
+      return b->HasSshKey(user, blob);
+    };
+    ssh = std::make_unique<portcullis::ssh::SshListener>(b, auth, &b->recorders());
+    if (auto st = ssh->Start(); !st.ok()) {
+      api.Shutdown();
+      return Fail(st);
+    }
+  }
+  spdlog::info("portcullisd ready: api={}:{} ssh={} data_dir={}", cfg->grpc.host, api.port(),
+               cfg->ssh.enabled() ? cfg->ssh.ToString() : "off", cfg->data_dir);
 
   int sig = 0;
   for (;;) {
@@ -65,6 +82,7 @@ int RunDaemon(const std::string& config_path) {
     spdlog::warn("portcullisd: SIGHUP ignored (no live reload; restart to apply config changes)");
   }
   spdlog::info("portcullisd: signal {}, shutting down", sig);
+  if (ssh) ssh->Stop();
   maintenance.Stop();
   api.Shutdown();
   api.Wait();

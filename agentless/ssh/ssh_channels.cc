@@ -1,0 +1,322 @@
+#include "agentless/ssh/ssh_channels.h"
+#include "broker/common/absl_fmt.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "agentless/ssh/ssh_connection.h"
+
+namespace portcullis::ssh {
+namespace {
+
+constexpr uint32_t kChunk = 64 * 1024;
+
+ChannelPair* Pair(void* userdata) { return static_cast<ChannelPair*>(userdata); }
+
+// Data callbacks consume nothing: they only note how much libssh holds, so
+// the pump reads it when the other side can take it (libssh does not grow
+// a channel's window until its buffer is read: backpressure).
+int OnClientData(ssh_session, ssh_channel, void*, uint32_t len, int is_stderr, void* u) {
+  if (!is_stderr) Pair(u)->client_buffered = len;
+  return 0;
+}
+int OnTargetData(ssh_session, ssh_channel, void*, uint32_t len, int is_stderr, void* u) {
+  Pair(u)->target_buffered[is_stderr ? 1 : 0] = len;
+  return 0;
+}
+void OnClientEof(ssh_session, ssh_channel, void* u) { Pair(u)->client_eof = true; }
+void OnClientClose(ssh_session, ssh_channel, void* u) {
+  Pair(u)->client_eof = true;
+  Pair(u)->client_closed = true;
+}
+void OnTargetEof(ssh_session, ssh_channel, void* u) { Pair(u)->target_eof = true; }
+void OnTargetClose(ssh_session, ssh_channel, void* u) {
+  Pair(u)->target_eof = true;
+  Pair(u)->target_closed = true;
+}
+void OnClientSignal(ssh_session, ssh_channel, const char* signal, void* u) {
+  ChannelPair* p = Pair(u);
+  if (p->target != nullptr && p->mode == ChannelPair::Mode::kRelay && signal != nullptr)
+    ssh_channel_request_send_signal(p->target, signal);
+}
+void OnTargetExitStatus(ssh_session, ssh_channel, int status, void* u) {
+  Pair(u)->exit_status = status;
+}
+void OnTargetExitSignal(ssh_session, ssh_channel, const char* signal, int core,
+                        const char* errmsg, const char* lang, void* u) {
+  Pair(u)->exit_signal =
+      ExitSignal{signal ? signal : "KILL", errmsg ? errmsg : "", lang ? lang : "", core != 0};
+}
+
+}  // namespace
+
+ChannelPair::~ChannelPair() {
+  if (sftp) sftp->Finish();
+  if (scp) scp->Finish();
+  if (client != nullptr) ssh_channel_free(client);
+  if (target != nullptr) ssh_channel_free(target);
+}
+
+void ChannelPair::AttachClient(ssh_channel ch) {
+  client = ch;
+  ssh_callbacks_init(&client_cb);
+  client_cb.userdata = this;
+  client_cb.channel_data_function = OnClientData;
+  client_cb.channel_eof_function = OnClientEof;
+  client_cb.channel_close_function = OnClientClose;
+  client_cb.channel_signal_function = OnClientSignal;
+  if (kind == Kind::kSession) InstallRequestCallbacks(this);
+  ssh_set_channel_callbacks(ch, &client_cb);
+}
+
+void ChannelPair::AttachTarget(ssh_channel ch) {
+  target = ch;
+  ssh_callbacks_init(&target_cb);
+  target_cb.userdata = this;
+  target_cb.channel_data_function = OnTargetData;
+  target_cb.channel_eof_function = OnTargetEof;
+  target_cb.channel_close_function = OnTargetClose;
+  target_cb.channel_exit_status_function = OnTargetExitStatus;
+  target_cb.channel_exit_signal_function = OnTargetExitSignal;
+  ssh_set_channel_callbacks(ch, &target_cb);
+}
+
+void ChannelPair::SendToTarget(std::string_view bytes) {
+  if (bytes.empty() || target == nullptr || eof_sent_to_target) return;
+  if (to_target_backlog.empty()) {
+    uint32_t win = ssh_channel_window_size(target);
+    uint32_t n = std::min<uint32_t>(win, static_cast<uint32_t>(bytes.size()));
+    if (n > 0) {
+      int w = ssh_channel_write(target, bytes.data(), n);
+      if (w > 0) bytes.remove_prefix(static_cast<size_t>(w));
+    }
+  }
+  to_target_backlog.append(bytes);
+}
+
+void ChannelPair::SendToClient(std::string_view bytes, int stream) {
+  if (bytes.empty() || client == nullptr || eof_sent_to_client) return;
+  if (to_client_backlog[stream].empty()) {
+    uint32_t win = ssh_channel_window_size(client);
+    uint32_t n = std::min<uint32_t>(win, static_cast<uint32_t>(bytes.size()));
+    if (n > 0) {
+      int w = stream ? ssh_channel_write_stderr(client, bytes.data(), n)
+                     : ssh_channel_write(client, bytes.data(), n);
+      if (w > 0) bytes.remove_prefix(static_cast<size_t>(w));
+    }
+  }
+  to_client_backlog[stream].append(bytes);
+}
+
+bool ChannelPair::FlushBacklogs() {
+  bool moved = false;
+  auto flush = [&](ssh_channel ch, std::string& backlog, int stream) {
+    while (!backlog.empty() && ch != nullptr) {
+      uint32_t win = ssh_channel_window_size(ch);
+      if (win == 0) return;
+      uint32_t n = std::min<uint32_t>({win, kChunk, static_cast<uint32_t>(backlog.size())});
+      int w = stream ? ssh_channel_write_stderr(ch, backlog.data(), n)
+                     : ssh_channel_write(ch, backlog.data(), n);
+      if (w <= 0) return;
+      backlog.erase(0, static_cast<size_t>(w));
+      moved = true;
+    }
+  };
+  flush(target, to_target_backlog, 0);
+  flush(client, to_client_backlog[0], 0);
+  flush(client, to_client_backlog[1], 1);
+  return moved;
+}
+
+void ChannelPair::Deliver(const RelayOutput& out, bool from_client) {
+  for (std::string_view v : out.to_server) SendToTarget(v);
+  for (std::string_view v : out.to_client) SendToClient(v, 0);
+  if (!out.ok()) {
+    spdlog::warn("[{}] file transfer stream cannot be audited: {}", conn->id(),
+                 out.status.message());
+    conn->Audit("file.audit_error", conn->id(), "failure",
+                {{"reason", std::string(out.status.message())},
+                 {"from", from_client ? "client" : "target"}});
+    Close("portcullis: the file transfer could not be audited; closing.");
+  }
+}
+
+bool ChannelPair::PumpClientToTarget() {
+  bool moved = false;
+  char buf[kChunk];
+  while (mode == Mode::kRelay && client_buffered > 0 && to_target_backlog.empty() &&
+         target != nullptr && !eof_sent_to_target) {
+    uint32_t win = ssh_channel_window_size(target);
+    if (win == 0) break;
+    uint32_t want = std::min<uint32_t>({win, kChunk, client_buffered});
+    int n = ssh_channel_read_nonblocking(client, buf, want, 0);
+    if (n <= 0) {
+      client_buffered = 0;
+      break;
+    }
+    client_buffered -= static_cast<uint32_t>(n);
+    std::string_view chunk(buf, static_cast<size_t>(n));
+    conn->AddBytesUp(chunk.size());
+    up += chunk.size();
+    if (sftp) {
+      Deliver(sftp->FeedClientToServer(chunk), true);
+    } else if (scp) {
+      Deliver(scp->FeedClientToServer(chunk), true);
+    } else {
+      SendToTarget(chunk);
+      if (recorder) recorder->Input(chunk);
+    }
+    moved = true;
+  }
+  return moved;
+}
+
+bool ChannelPair::PumpTargetToClient(int stream) {
+  bool moved = false;
+  char buf[kChunk];
+  while (mode == Mode::kRelay && target_buffered[stream] > 0 &&
+         to_client_backlog[stream].empty() && !eof_sent_to_client) {
+    uint32_t win = ssh_channel_window_size(client);
+    if (win == 0) break;
+    uint32_t want = std::min<uint32_t>({win, kChunk, target_buffered[stream]});
+    int n = ssh_channel_read_nonblocking(target, buf, want, stream);
+    if (n <= 0) {
+      target_buffered[stream] = 0;
+      break;
+    }
+    target_buffered[stream] -= static_cast<uint32_t>(n);
+    std::string_view chunk(buf, static_cast<size_t>(n));
+    conn->AddBytesDown(chunk.size());
+    down += chunk.size();
+    if (stream == 0 && sftp) {
+      Deliver(sftp->FeedServerToClient(chunk), false);
+    } else if (stream == 0 && scp) {
+      Deliver(scp->FeedServerToClient(chunk), false);
+    } else {
+      SendToClient(chunk, stream);
+      if (recorder) recorder->Output(chunk);
+    }
+    moved = true;
+  }
+  return moved;
+}
+
+void ChannelPair::PropagateEnd() {
+  const bool client_drained = client_buffered == 0 && to_client_backlog[0].empty() &&
+                              to_client_backlog[1].empty();
+  const bool target_drained =
+      target_buffered[0] == 0 && target_buffered[1] == 0 && to_target_backlog.empty();
+  // user -> target EOF, once everything the user sent is delivered.
+  if (client_eof && client_buffered == 0 && to_target_backlog.empty() && !eof_sent_to_target &&
+      target != nullptr) {
+    ssh_channel_send_eof(target);
+    eof_sent_to_target = true;
+  }
+  // target -> user: data, then exit-status/exit-signal, EOF, close.
+  if (target_eof && target_buffered[0] == 0 && target_buffered[1] == 0 && client_drained &&
+      !eof_sent_to_client && client != nullptr && !client_closed) {
+    ssh_channel_send_eof(client);
+    eof_sent_to_client = true;
+  }
+  if (target_closed && target_buffered[0] == 0 && target_buffered[1] == 0 && client_drained &&
+      !closed_client && client != nullptr) {
+    if (!client_closed) {
+      if (exit_status) ssh_channel_request_send_exit_status(client, *exit_status);
+      if (exit_signal)
+        ssh_channel_request_send_exit_signal(client, exit_signal->signal.c_str(),
+                                             exit_signal->core, exit_signal->errmsg.c_str(),
+                                             exit_signal->lang.c_str());
+      if (!eof_sent_to_client) ssh_channel_send_eof(client);
+      eof_sent_to_client = true;
+      ssh_channel_close(client);
+    }
+    closed_client = true;
+  }
+  if (client_closed && !closed_target && target != nullptr && target_drained) {
+    if (!target_closed) {
+      if (!eof_sent_to_target) ssh_channel_send_eof(target);
+      ssh_channel_close(target);
+    }
+    closed_target = true;
+  }
+  if (client_closed && !closed_client) {
+    if (client != nullptr) ssh_channel_close(client);  // acknowledge the user's close
+    closed_client = true;
+  }
+  if (target == nullptr) closed_target = true;
+  if (closed_client && closed_target) mode = Mode::kDone;
+}
+
+bool ChannelPair::Pump() {
+  if (mode == Mode::kDone) return false;
+  bool moved = FlushBacklogs();
+  if (mode == Mode::kRefused && !pending_refusal.empty()) {
+    SendToClient(pending_refusal + "\r\n", pty ? 0 : 1);
+    pending_refusal.clear();
+    ssh_channel_request_send_exit_status(client, 1);
+    ssh_channel_send_eof(client);
+    eof_sent_to_client = true;
+    ssh_channel_close(client);
+    closed_client = true;
+    if (target != nullptr) {
+      ssh_channel_close(target);
+    }
+    closed_target = true;
+    mode = Mode::kDone;
+    return true;
+  }
+  if (mode == Mode::kRelay) {
+    moved |= PumpClientToTarget();
+    moved |= PumpTargetToClient(0);
+    moved |= PumpTargetToClient(1);
+    if (recorder) {
+      if (auto st = recorder->Health(); !st.ok()) {
+        conn->RequestEnd(session::EndReason::kRecordingFailed,
+                         "portcullis: the session cannot be recorded any more; closing.");
+      }
+    }
+  }
+  if (mode == Mode::kRelay || mode == Mode::kIdle) PropagateEnd();
+  if ((mode == Mode::kIdle || mode == Mode::kMenu) && client_closed) {
+    if (!closed_client && client != nullptr) ssh_channel_close(client);
+    if (target != nullptr && !closed_target) ssh_channel_close(target);
+    closed_client = closed_target = true;
+    mode = Mode::kDone;
+  }
+  return moved;
+}
+
+void ChannelPair::TellUser(const std::string& line) {
+  if (client == nullptr || closed_client || eof_sent_to_client) return;
+  SendToClient(line + "\r\n", pty ? 0 : 1);
+  if (recorder) recorder->Marker(line);
+}
+
+void ChannelPair::Refuse(std::string line) {
+  pending_refusal = std::move(line);
+  mode = Mode::kRefused;
+}
+
+void ChannelPair::Close(const std::string& notice) {
+  if (mode == Mode::kDone) return;
+  if (!notice.empty() && kind == Kind::kSession) TellUser(notice);
+  FlushBacklogs();
+  if (client != nullptr && !closed_client) {
+    if (!client_closed) {
+      if (kind == Kind::kSession && !eof_sent_to_client)
+        ssh_channel_request_send_exit_status(client, 255);
+      if (!eof_sent_to_client) ssh_channel_send_eof(client);
+      ssh_channel_close(client);
+    }
+    eof_sent_to_client = true;
+    closed_client = true;
+  }
+  if (target != nullptr && !closed_target) {
+    if (!target_closed) ssh_channel_close(target);
+    closed_target = true;
+  }
+  mode = Mode::kDone;
+}
+
+}  // namespace portcullis::ssh

@@ -1,0 +1,113 @@
+#pragma once
+// One relayed channel of an SshConnection: the user's channel and its twin
+// on the target, with the request forwarding, the byte pump (backpressure
+// both ways: a side is read only while the other side's window and backlog
+// allow), EOF/close/exit-status propagation, the file-transfer auditors and
+// the terminal recorder. Owned by the connection's thread.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "agentless/ssh/libssh_handles.h"
+#include "agentless/ssh/scp_parser.h"
+#include "agentless/ssh/sftp_parser.h"
+#include "broker/common/clock.h"
+#include "broker/session/recorder.h"
+
+namespace portcullis::ssh {
+
+class SshConnection;
+
+struct ExitSignal {
+  std::string signal, errmsg, lang;
+  bool core = false;
+};
+
+struct ChannelPair {
+  enum class Kind { kSession, kTunnel };
+  enum class Mode {
+    kIdle,     // opened, no shell/exec/subsystem yet
+    kRelay,    // bytes flow
+    kMenu,     // `ssh bob@broker`: choosing a target
+    kRefused,  // a line for the user, then exit 1
+    kDone,     // both sides closed; to be freed
+  };
+
+  ChannelPair(SshConnection* conn, Kind kind) : conn(conn), kind(kind) {}
+  ~ChannelPair();
+
+  // Installs the libssh callbacks on `client` / `target`.
+  void AttachClient(ssh_channel ch);
+  void AttachTarget(ssh_channel ch);
+  // Moves bytes and propagates EOF/close. Returns true if anything moved.
+  bool Pump();
+  // Writes `line` + CRLF to the user (stderr unless a pty, then stdout).
+  void TellUser(const std::string& line);
+  // Ends the pair now: notice to the user, EOF and close both ways.
+  void Close(const std::string& notice);
+  // Refuses: one line to the user, exit status 1, close.
+  void Refuse(std::string line);
+
+  SshConnection* const conn;
+  const Kind kind;
+  Mode mode = Mode::kIdle;
+  ssh_channel client = nullptr;
+  ssh_channel target = nullptr;
+  ssh_channel_callbacks_struct client_cb{};
+  ssh_channel_callbacks_struct target_cb{};
+
+  // Session channel requests seen so far.
+  bool pty = false;
+  std::string term = "xterm";
+  int cols = 80, rows = 24;
+  std::string command;    // exec
+  std::string subsystem;  // "sftp"
+
+  // Bytes libssh holds for us (from its data callbacks) and bytes we could
+  // not write yet (the other side's window was full).
+  uint32_t client_buffered = 0;
+  uint32_t target_buffered[2] = {0, 0};
+  std::string to_target_backlog;
+  std::string to_client_backlog[2];
+
+  bool client_eof = false, client_closed = false;
+  bool target_eof = false, target_closed = false;
+  bool eof_sent_to_target = false, eof_sent_to_client = false, closed_client = false,
+       closed_target = false;
+  std::optional<int> exit_status;
+  std::optional<ExitSignal> exit_signal;
+  std::string pending_refusal;
+
+  std::unique_ptr<SftpAuditor> sftp;
+  std::unique_ptr<ScpAuditor> scp;
+  std::unique_ptr<session::TerminalRecorder> recorder;
+
+  // Menu state.
+  std::string menu_line;
+  std::vector<std::string> menu_targets;
+  bool menu_shown = false;
+
+  // Tunnel state.
+  std::string tunnel_dest;
+  uint64_t up = 0, down = 0;
+  TimePoint opened{};
+
+ private:
+  void SendToTarget(std::string_view bytes);
+  void SendToClient(std::string_view bytes, int stream);
+  bool FlushBacklogs();
+  bool PumpClientToTarget();
+  bool PumpTargetToClient(int stream);
+  void PropagateEnd();
+  void Deliver(const RelayOutput& out, bool from_client);
+};
+
+// Installs the session-channel request callbacks (pty, env, shell, exec,
+// subsystem, window-change) on a user channel.
+void InstallRequestCallbacks(ChannelPair* p);
+
+}  // namespace portcullis::ssh

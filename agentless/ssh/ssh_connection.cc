@@ -1,0 +1,414 @@
+#include "agentless/ssh/ssh_connection.h"
+
+#include <fmt/format.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "agentless/ssh/ssh_channels.h"
+#include "agentless/ssh/target_connector.h"
+#include "broker/common/absl_fmt.h"
+#include "broker/common/time_format.h"
+
+namespace portcullis::ssh {
+
+SshConnection::SshConnection(core::Broker* broker, SshSessionPtr client, std::string source,
+                             SshAuthServices auth, session::RecorderFactory* recorders)
+    : broker_(broker),
+      client_(std::move(client)),
+      source_(std::move(source)),
+      auth_(std::move(auth)),
+      recorders_(recorders) {
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+}
+
+SshConnection::~SshConnection() {
+  channels_.clear();  // frees channels before their sessions
+  event_.reset();
+  target_.reset();
+  client_.reset();
+  if (wake_fd_ >= 0) close(wake_fd_);
+}
+
+void SshConnection::AbortFromOtherThread() {
+  // shutdown(2) is safe from any thread; the owner's poll wakes up and
+  // libssh sees the socket closed.
+  socket_t fd = ssh_get_fd(client_.get());
+  if (fd >= 0) shutdown(fd, SHUT_RDWR);
+}
+
+void SshConnection::RequestEnd(session::EndReason reason, std::string notice) {
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    if (!end_request_) end_request_.emplace(reason, std::move(notice));
+  }
+  uint64_t one = 1;
+  if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof one);
+}
+
+void SshConnection::Notify(std::string line) {
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    notices_.push_back(std::move(line));
+  }
+  uint64_t one = 1;
+  if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof one);
+}
+
+void SshConnection::Audit(std::string type, std::string subject, std::string outcome,
+                          nlohmann::json details) {
+  audit::AuditEvent ev;
+  ev.type = std::move(type);
+  ev.actor = identity_.user.empty() ? address_.user : identity_.user;
+  ev.subject = std::move(subject);
+  ev.outcome = std::move(outcome);
+  ev.source = source_;
+  if (!id_.empty()) details["session"] = id_;
+  ev.details = std::move(details);
+  auto st = broker_->audit().Append(ev);
+  if (!st.ok()) {
+    spdlog::error("[{}] cannot write audit event {}: {}", id_, ev.type, st.status().message());
+    // No audit, no access: end the session.
+    RequestEnd(session::EndReason::kError, "portcullis: the audit log is unavailable; closing.");
+  }
+}
+
+bool SshConnection::Handshake() {
+  const long timeout = static_cast<long>(broker_->config().ssh_auth_timeout.count());
+  ssh_options_set(client_.get(), SSH_OPTIONS_TIMEOUT, &timeout);
+  if (ssh_handle_key_exchange(client_.get()) != SSH_OK) {
+    const std::string err = ssh_get_error(client_.get());
+    spdlog::info("ssh: handshake with {} failed: {}", source_, err);
+    Audit("ssh.handshake_failed", "ssh-listener", "failure", {{"error", err.substr(0, 200)}});
+    return false;
+  }
+  auto result = AuthenticateClient(client_.get(), auth_, source_);
+  if (!result.ok()) {
+    spdlog::info("ssh: {} not authenticated: {}", source_, result.status().message());
+    return false;
+  }
+  identity_ = result->identity;
+  address_ = result->address;
+  auth_method_ = result->method;
+  authenticated_ = true;
+  if (on_authenticated_) on_authenticated_();
+  return true;
+}
+
+std::string SshConnection::DenialLine(const std::string& target, const std::string& login,
+                                      const policy::Decision& d, bool visible) const {
+  if (!visible) return fmt::format("portcullis: access to {} denied by policy", target);
+  return fmt::format("portcullis: access to {}@{} denied by policy: {}",
+                     login.empty() ? "(default login)" : login, target, d.reason);
+}
+
+void SshConnection::OpenTarget(const SshAddress& addr) {
+  auto rec = broker_->targets().Get(addr.target);
+  policy::TargetInfo ti;
+  ti.name = addr.target;
+  bool visible = false;
+  if (rec.ok()) {
+    ti.labels = rec->labels;
+    auto proto = policy::ParseProtocol(rec->protocol);
+    if (proto.ok()) ti.protocol = *proto;
+    visible = broker_->authority().CanSee(identity_.roles, ti);
+  }
+  if (!rec.ok() || rec->protocol != "ssh") {
+    // Same answer for a missing target and a forbidden one.
+    Audit("policy.decision", addr.target, "denied",
+          {{"login", addr.login},
+           {"protocol", "ssh"},
+           {"rule", "default-deny"},
+           {"reason", rec.ok() ? "target does not speak ssh" : "no such target"}});
+    denial_ = DenialLine(addr.target, addr.login, {}, false);
+    return;
+  }
+  policy::AccessRequest req;
+  req.user = identity_.user;
+  req.role_names = identity_.roles;
+  req.target = ti;
+  req.login = addr.login;
+  req.protocol = policy::Protocol::kSsh;
+  req.at = broker_->clock()->Now();
+  decision_ = broker_->authority().Decide(req);
+  if (decision_.allowed && decision_.require_approval) {
+    decision_.allowed = false;
+    decision_.rule = "approval-required";
+    decision_.reason = fmt::format(
+        "role {} requires an approval, and approvals are not available in this release",
+        decision_.role);
+  }
+  Audit("policy.decision", addr.target, decision_.allowed ? "allowed" : "denied",
+        {{"login", decision_.allowed ? decision_.login : addr.login},
+         {"protocol", "ssh"},
+         {"role", decision_.role},
+         {"rule", decision_.rule},
+         {"reason", decision_.reason}});
+  if (!decision_.allowed) {
+    denial_ = DenialLine(addr.target, addr.login, decision_, visible);
+    return;
+  }
+  if (recorders_ == nullptr) {
+    denial_ = "portcullis: sessions cannot be recorded on this broker; refused";
+    return;
+  }
+  if (auto st = recorders_->Ready(); !st.ok()) {
+    Audit("session.refused", addr.target, "denied",
+          {{"reason", fmt::format("recordings cannot be written: {}", st.message())}});
+    denial_ = "portcullis: recordings cannot be written right now, so sessions are refused";
+    return;
+  }
+  login_ = decision_.login;
+  TargetEndpoint ep;
+  ep.name = rec->name;
+  ep.address = rec->address;
+  ep.login = login_;
+  ep.crypto_profile = rec->crypto_profile;
+  ep.pinned_host_key = rec->host_key;
+  ep.timeout = broker_->config().ssh_target_timeout;
+  const bool tunnels = !decision_.tunnels.empty();
+  auto conn = ConnectTarget(ep, [&](const std::string& blob)
+                                    -> absl::StatusOr<ca::IssuedCertificate> {
+    ca::TargetCertRequest cr;
+    cr.subject_public_blob = blob;
+    cr.user = identity_.user;
+    cr.session_id = id_;
+    cr.login = login_;
+    cr.permit_pty = true;
+    cr.permit_port_forwarding = tunnels;
+    auto cert = broker_->authority().IssueTargetCertificate(cr);
+    if (cert.ok()) {
+      Audit("ca.cert_issued", rec->name,
+            "success",
+            {{"serial", cert->serial},
+             {"key_id", cert->key_id},
+             {"principal", login_},
+             {"valid_before", cert->valid_before}});
+    }
+    return cert;
+  });
+  if (!conn.ok()) {
+    const bool changed = conn.status().code() == absl::StatusCode::kFailedPrecondition;
+    Audit(changed ? "target.host_key_mismatch" : "session.target_failed", rec->name, "failure",
+          {{"error", std::string(conn.status().message())}, {"login", login_}});
+    denial_ = fmt::format("portcullis: {}", conn.status().message());
+    return;
+  }
+  if (conn->first_use) {
+    auto st = broker_->targets().PinHostKey(rec->name, conn->host_key);
+    if (!st.ok()) {
+      Audit("target.host_key_mismatch", rec->name, "failure",
+            {{"error", std::string(st.message())}, {"presented", conn->host_key}});
+      denial_ = fmt::format("portcullis: host key of {} changed; the session is refused",
+                            rec->name);
+      return;
+    }
+    Audit("target.host_key_pinned", rec->name, "success",
+          {{"host_key", conn->host_key}, {"how", "trust on first use"}});
+  }
+  cert_serial_ = conn->cert.serial;
+  target_ = std::move(conn->session);
+  target_name_ = rec->name;
+  ssh_set_blocking(target_.get(), 0);
+}
+
+void SshConnection::RegisterSession() {
+  session::SessionInfo info;
+  info.id = id_;
+  info.user = identity_.user;
+  info.login = login_;
+  info.target = target_name_.empty() ? "(menu)" : target_name_;
+  info.protocol = "ssh";
+  info.source = source_;
+  info.role = decision_.role;
+  info.started = started_;
+  if (target_ && decision_.max_session.count() > 0)
+    info.deadline = broker_->clock()->Now() + decision_.max_session;
+  registration_ = {};  // re-registering (menu choice) keeps the id
+  registration_ = broker_->sessions().Register(std::move(info), this);
+}
+
+void SshConnection::Run() {
+  started_ = broker_->clock()->Now();
+  if (!Handshake()) return;
+  id_ = broker_->sessions().NewId();
+  if (!address_.target.empty()) OpenTarget(address_);
+  RegisterSession();
+  Audit("session.start", address_.target.empty() ? "(menu)" : address_.target,
+        denial_ ? "denied" : "success",
+        {{"login", login_},
+         {"auth", auth_method_},
+         {"cert_serial", cert_serial_},
+         {"role", decision_.role}});
+  Relay();
+  Finish();
+}
+
+int SshConnection::OnWakeup(socket_t fd, int, void*) {
+  uint64_t v;
+  while (read(fd, &v, sizeof v) > 0) {
+  }
+  return 0;
+}
+
+void SshConnection::HandleWakeup() {
+  std::optional<std::pair<session::EndReason, std::string>> end;
+  std::deque<std::string> notices;
+  {
+    std::lock_guard<std::mutex> lock(post_mu_);
+    end.swap(end_request_);
+    notices.swap(notices_);
+  }
+  for (const auto& line : notices) {
+    for (auto& p : channels_) {
+      if (p->kind == ChannelPair::Kind::kSession &&
+          (p->mode == ChannelPair::Mode::kRelay || p->mode == ChannelPair::Mode::kMenu))
+        p->TellUser(line);
+    }
+  }
+  if (end && !ending_) {
+    ending_ = true;
+    end_reason_ = end->first;
+    Audit("session.ending", target_name_, std::string(session::EndReasonName(end->first)),
+          {{"notice", end->second}});
+    EndAll(end->second);
+  }
+}
+
+void SshConnection::EndAll(const std::string& notice) {
+  for (auto& p : channels_) p->Close(notice);
+}
+
+int SshConnection::OnMessage(ssh_session, ssh_message msg, void* userdata) {
+  auto* self = static_cast<SshConnection*>(userdata);
+  if (ssh_message_type(msg) == SSH_REQUEST_CHANNEL_OPEN &&
+      ssh_message_subtype(msg) == SSH_CHANNEL_DIRECT_TCPIP) {
+    return self->OpenTunnel(msg);
+  }
+  if (ssh_message_type(msg) == SSH_REQUEST_CHANNEL_OPEN ||
+      ssh_message_type(msg) == SSH_REQUEST_GLOBAL) {
+    // x11, forwarded-tcpip, auth-agent, tcpip-forward (remote forwarding):
+    // refused.
+    spdlog::info("[{}] refused channel open / global request type {}", self->id_,
+                 ssh_message_subtype(msg));
+  }
+  return 1;  // libssh sends the default (refusing) reply
+}
+
+ssh_channel SshConnection::OnSessionChannelOpen(ssh_session, void* userdata) {
+  auto* self = static_cast<SshConnection*>(userdata);
+  if (self->ending_) return nullptr;
+  auto p = std::make_unique<ChannelPair>(self, ChannelPair::Kind::kSession);
+  if (self->target_ && !self->denial_) {
+    ssh_channel t = ssh_channel_new(self->target_.get());
+    if (t == nullptr) return nullptr;
+    ssh_set_blocking(self->target_.get(), 1);
+    int rc = ssh_channel_open_session(t);
+    ssh_set_blocking(self->target_.get(), 0);
+    if (rc != SSH_OK) {
+      ssh_channel_free(t);
+      return nullptr;
+    }
+    p->AttachTarget(t);
+  }
+  ssh_channel c = ssh_channel_new(self->client_.get());
+  if (c == nullptr) return nullptr;
+  p->AttachClient(c);
+  self->channels_.push_back(std::move(p));
+  return c;
+}
+
+void SshConnection::Relay() {
+  ssh_set_blocking(client_.get(), 0);
+  event_.reset(ssh_event_new());
+  if (!event_ || wake_fd_ < 0) return;
+  ssh_event_add_fd(event_.get(), wake_fd_, POLLIN, OnWakeup, this);
+  ssh_callbacks_init(&server_cb_);
+  server_cb_.userdata = this;
+  server_cb_.channel_open_request_session_function = OnSessionChannelOpen;
+  ssh_set_server_callbacks(client_.get(), &server_cb_);
+  ssh_set_message_callback(client_.get(), OnMessage, this);
+  ssh_event_add_session(event_.get(), client_.get());
+  if (target_) ssh_event_add_session(event_.get(), target_.get());
+  bool target_lost = false;
+  for (;;) {
+    Pump();
+    HandleWakeup();
+    if (!ssh_is_connected(client_.get())) {
+      if (!ending_) end_reason_ = session::EndReason::kClientClosed;
+      break;
+    }
+    if (target_ && !ssh_is_connected(target_.get()) && !target_lost) {
+      target_lost = true;
+      ending_ = true;
+      end_reason_ = session::EndReason::kTargetClosed;
+      Pump();  // deliver what already arrived
+      EndAll(fmt::format("portcullis: the connection to {} was lost", target_name_));
+    }
+    if (ending_) {
+      bool open = false;
+      for (auto& p : channels_) open |= p->mode != ChannelPair::Mode::kDone;
+      if (!open) break;
+    }
+    int rc = ssh_event_dopoll(event_.get(), ending_ ? 200 : 5000);
+    if (rc == SSH_ERROR && !ssh_is_connected(client_.get())) {
+      if (!ending_) end_reason_ = session::EndReason::kClientClosed;
+      break;
+    }
+  }
+}
+
+void SshConnection::Pump() {
+  bool moved = true;
+  for (int round = 0; moved && round < 64; ++round) {
+    moved = false;
+    for (size_t i = 0; i < channels_.size(); ++i) {
+      ChannelPair* p = channels_[i].get();
+      if (p->mode == ChannelPair::Mode::kMenu) MenuInput(p);
+      moved |= p->Pump();
+    }
+  }
+  // Free finished channels (tunnels get their closing audit row).
+  for (auto it = channels_.begin(); it != channels_.end();) {
+    ChannelPair* p = it->get();
+    if (p->mode != ChannelPair::Mode::kDone) {
+      ++it;
+      continue;
+    }
+    if (p->kind == ChannelPair::Kind::kTunnel) {
+      Audit("tunnel.close", target_name_, "success",
+            {{"destination", p->tunnel_dest}, {"bytes_up", p->up}, {"bytes_down", p->down}});
+    }
+    if (p->recorder) {
+      if (auto st = p->recorder->Close(session::EndReasonName(end_reason_)); !st.ok())
+        spdlog::error("[{}] recording: {}", id_, st.message());
+    }
+    it = channels_.erase(it);
+  }
+}
+
+void SshConnection::Finish() {
+  for (auto& p : channels_) {
+    if (p->recorder) (void)p->recorder->Close(session::EndReasonName(end_reason_));
+  }
+  if (client_ && ssh_is_connected(client_.get())) {
+    ssh_blocking_flush(client_.get(), 1000);  // ssh_disconnect does not flush
+    ssh_disconnect(client_.get());
+  }
+  if (target_ && ssh_is_connected(target_.get())) {
+    ssh_blocking_flush(target_.get(), 1000);
+    ssh_disconnect(target_.get());
+  }
+  const auto dur = std::chrono::duration_cast<std::chrono::seconds>(broker_->clock()->Now() -
+                                                                    started_);
+  Audit("session.end", target_name_.empty() ? "(menu)" : target_name_, "success",
+        {{"reason", session::EndReasonName(end_reason_)},
+         {"bytes_up", BytesUp()},
+         {"bytes_down", BytesDown()},
+         {"duration_seconds", dur.count()}});
+  registration_ = {};
+}
+
+}  // namespace portcullis::ssh

@@ -1,0 +1,142 @@
+#pragma once
+// SshConnection: one user's SSH connection to the broker, for its whole
+// life, on one thread: key exchange -> authentication -> policy decision ->
+// target connection with an ephemeral certificate -> relay of every channel
+// (shell, exec, sftp/scp with file audit, direct-tcpip tunnels) <-> recorder.
+//
+// Threading: Run() owns the client and the target libssh sessions and every
+// channel; nothing else touches them. The LiveSession methods may be called
+// from any thread: they post to the owning thread through an eventfd.
+// The Broker must outlive the connection.
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "agentless/ssh/libssh_handles.h"
+#include "agentless/ssh/ssh_address.h"
+#include "agentless/ssh/ssh_auth.h"
+#include "auth/policy/engine.h"
+#include "broker/core/broker.h"
+#include "broker/session/live_session.h"
+#include "broker/session/recorder.h"
+#include "broker/session/session_registry.h"
+
+namespace portcullis::ssh {
+
+struct ChannelPair;
+struct FileTransferEvent;
+
+enum class StartKind { kShell, kExec, kSubsystem };
+
+class SshConnection final : public session::LiveSession {
+ public:
+  // `client` has been accepted (ssh_bind_accept_fd) but not key-exchanged.
+  SshConnection(core::Broker* broker, SshSessionPtr client, std::string source,
+                SshAuthServices auth, session::RecorderFactory* recorders);
+  ~SshConnection() override;
+  SshConnection(const SshConnection&) = delete;
+  SshConnection& operator=(const SshConnection&) = delete;
+
+  // The whole connection; returns when it is over. Call once.
+  void Run();
+  // True once authentication succeeded (the listener's pre-auth reaper
+  // stops watching then).
+  bool authenticated() const { return authenticated_.load(); }
+  // Called on the owning thread right after authentication succeeds.
+  void SetAuthenticatedHook(std::function<void()> hook) { on_authenticated_ = std::move(hook); }
+  // Shuts the client socket down from another thread (pre-auth timeout).
+  void AbortFromOtherThread();
+
+  // session::LiveSession
+  void RequestEnd(session::EndReason reason, std::string notice) override;
+  void Notify(std::string line) override;
+  uint64_t BytesUp() const override { return bytes_up_.load(std::memory_order_relaxed); }
+  uint64_t BytesDown() const override { return bytes_down_.load(std::memory_order_relaxed); }
+
+  // --- used by the channel code (same thread) ---
+  core::Broker* broker() { return broker_; }
+  const std::string& id() const { return id_; }
+  const std::string& source() const { return source_; }
+  const core::Identity& identity() const { return identity_; }
+  ssh_session client() { return client_.get(); }
+  ssh_session target() { return target_.get(); }
+  void AddBytesUp(uint64_t n) { bytes_up_.fetch_add(n, std::memory_order_relaxed); }
+  void AddBytesDown(uint64_t n) { bytes_down_.fetch_add(n, std::memory_order_relaxed); }
+  // Writes one audit event (actor = the user, source = the client).
+  void Audit(std::string type, std::string subject, std::string outcome, nlohmann::json details);
+  // shell / exec / subsystem on a user channel: policy, auditors, recorder,
+  // then the same request to the target. 0 = success (libssh replies).
+  int StartChannel(ChannelPair* p, StartKind kind, const std::string& arg);
+
+ private:
+  friend struct ChannelPair;
+  friend class ChannelHandler;
+
+  bool Handshake();
+  void ShowMenu(ChannelPair* p);
+  void MenuInput(ChannelPair* p);
+  void ChooseTarget(ChannelPair* p, const std::string& choice);
+  absl::Status OpenRecorder(ChannelPair* p, const std::string& command);
+  bool TransferAllowed(policy::TransferDirection dir, const std::string& path);
+  void AuditTransfer(const FileTransferEvent& ev, const char* via);
+  int OpenTunnel(ssh_message msg);
+  void RegisterSession();
+  std::string DenialLine(const std::string& target, const std::string& login,
+                         const policy::Decision& d, bool visible) const;
+  // Decides and connects to `addr`'s target. On failure sets denial_.
+  void OpenTarget(const SshAddress& addr);
+  void Relay();
+  void Pump();
+  void HandleWakeup();
+  void EndAll(const std::string& notice);
+  void Finish();
+
+  static int OnWakeup(socket_t fd, int revents, void* userdata);
+  static int OnMessage(ssh_session session, ssh_message msg, void* userdata);
+  static ssh_channel OnSessionChannelOpen(ssh_session session, void* userdata);
+
+  core::Broker* const broker_;
+  SshSessionPtr client_;
+  SshSessionPtr target_;
+  const std::string source_;
+  const SshAuthServices auth_;
+  session::RecorderFactory* const recorders_;
+  std::string id_;
+  core::Identity identity_;
+  SshAddress address_;
+  std::string auth_method_;
+
+  // The admitted target (empty in menu mode until chosen).
+  std::string target_name_;
+  std::string login_;
+  policy::Decision decision_;
+  std::optional<std::string> denial_;  // one line for the user's terminal
+  uint64_t cert_serial_ = 0;
+  TimePoint started_{};
+  int recorded_channels_ = 0;
+
+  SshEventPtr event_;
+  int wake_fd_ = -1;
+  std::vector<std::unique_ptr<ChannelPair>> channels_;
+  session::SessionRegistry::Registration registration_;
+  struct ssh_server_callbacks_struct server_cb_{};
+
+  std::atomic<bool> authenticated_{false};
+  std::function<void()> on_authenticated_;
+  std::atomic<uint64_t> bytes_up_{0}, bytes_down_{0};
+
+  // Posted from other threads.
+  std::mutex post_mu_;
+  std::optional<std::pair<session::EndReason, std::string>> end_request_;
+  std::deque<std::string> notices_;
+  bool ending_ = false;  // owner thread only
+  session::EndReason end_reason_ = session::EndReason::kClientClosed;
+};
+
+}  // namespace portcullis::ssh

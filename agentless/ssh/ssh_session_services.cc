@@ -1,0 +1,118 @@
+// The parts of an SSH session that talk to the broker's services: tunnels
+// (direct-tcpip) decided per destination, file-transfer decisions and audit
+// rows, and the terminal recorder.
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "agentless/ssh/file_transfer_event.h"
+#include "agentless/ssh/ssh_channels.h"
+#include "agentless/ssh/ssh_connection.h"
+#include "broker/common/absl_fmt.h"
+
+namespace portcullis::ssh {
+
+int SshConnection::OpenTunnel(ssh_message msg) {
+  const char* host = ssh_message_channel_request_open_destination(msg);
+  const int port = ssh_message_channel_request_open_destination_port(msg);
+  const char* orig = ssh_message_channel_request_open_originator(msg);
+  const int orig_port = ssh_message_channel_request_open_originator_port(msg);
+  const std::string dest = fmt::format("{}:{}", host ? host : "", port);
+  if (!target_ || denial_ || ending_ || host == nullptr) {
+    Audit("policy.decision", target_name_.empty() ? "(none)" : target_name_, "denied",
+          {{"tunnel", dest}, {"reason", "no admitted target on this connection"}});
+    return 1;
+  }
+  policy::AccessRequest req;
+  req.user = identity_.user;
+  req.role_names = identity_.roles;
+  auto rec = broker_->targets().Get(target_name_);
+  if (!rec.ok()) return 1;
+  req.target = policy::TargetInfo{rec->name, rec->labels, policy::Protocol::kSsh};
+  req.login = login_;
+  req.protocol = policy::Protocol::kTcp;
+  req.at = broker_->clock()->Now();
+  req.tunnel = dest;
+  policy::Decision d = broker_->authority().Decide(req);
+  Audit("policy.decision", target_name_, d.allowed ? "allowed" : "denied",
+        {{"tunnel", dest}, {"role", d.role}, {"rule", d.rule}, {"reason", d.reason}});
+  if (!d.allowed) return 1;  // "open failed: administratively prohibited"
+  ssh_channel t = ssh_channel_new(target_.get());
+  if (t == nullptr) return 1;
+  ssh_set_blocking(target_.get(), 1);
+  int rc = ssh_channel_open_forward(t, host, port, orig ? orig : "127.0.0.1", orig_port);
+  ssh_set_blocking(target_.get(), 0);
+  if (rc != SSH_OK) {
+    ssh_channel_free(t);
+    Audit("tunnel.open", target_name_, "failure",
+          {{"destination", dest}, {"error", "the target refused or could not connect"}});
+    return 1;
+  }
+  ssh_channel c = ssh_message_channel_request_open_reply_accept(msg);
+  if (c == nullptr) {
+    ssh_channel_close(t);
+    ssh_channel_free(t);
+    return 0;
+  }
+  auto p = std::make_unique<ChannelPair>(this, ChannelPair::Kind::kTunnel);
+  p->AttachClient(c);
+  p->AttachTarget(t);
+  p->tunnel_dest = dest;
+  p->opened = broker_->clock()->Now();
+  p->mode = ChannelPair::Mode::kRelay;
+  Audit("tunnel.open", target_name_, "success", {{"destination", dest}});
+  channels_.push_back(std::move(p));
+  return 0;
+}
+
+bool SshConnection::TransferAllowed(policy::TransferDirection dir, const std::string& path) {
+  const bool ok = policy::TransferPermitted(decision_.file_transfer, dir);
+  Audit("policy.decision", target_name_, ok ? "allowed" : "denied",
+        {{"transfer", std::string(policy::TransferDirectionName(dir))},
+         {"path", DisplayPath(path)},
+         {"role", decision_.role},
+         {"reason", fmt::format("role {} file_transfer: {}", decision_.role,
+                                policy::FileTransferName(decision_.file_transfer))}});
+  return ok;
+}
+
+void SshConnection::AuditTransfer(const FileTransferEvent& ev, const char* via) {
+  nlohmann::json d = {{"path", ev.path},
+                      {"direction", FileDirectionName(ev.direction)},
+                      {"size", ev.size},
+                      {"sha256", ev.sha256_hex},
+                      {"via", via},
+                      {"login", login_}};
+  if (!ev.complete) d["incomplete"] = ev.incomplete_reason;
+  Audit("file.transfer", target_name_, ev.complete ? "success" : "incomplete", std::move(d));
+}
+
+absl::Status SshConnection::OpenRecorder(ChannelPair* p, const std::string& command) {
+  if (recorders_ == nullptr)
+    return absl::FailedPreconditionError("sessions cannot be recorded on this broker; refused");
+  session::RecordingInfo info;
+  info.session_id = id_;
+  info.channel = recorded_channels_++;
+  info.user = identity_.user;
+  info.login = login_;
+  info.target = target_name_;
+  info.protocol = "ssh";
+  info.source = source_;
+  info.command = command;
+  info.term = p->term;
+  info.cols = p->cols;
+  info.rows = p->rows;
+  info.record_input = decision_.record_input;
+  info.started = broker_->clock()->Now();
+  auto rec = recorders_->OpenTerminal(info);
+  if (!rec.ok()) {
+    Audit("session.refused", target_name_, "denied",
+          {{"reason", fmt::format("recording cannot be written: {}", rec.status().message())}});
+    return absl::UnavailableError("the session cannot be recorded, so it is refused");
+  }
+  p->recorder = std::move(*rec);
+  if (!command.empty()) p->recorder->Marker(fmt::format("exec: {}", command));
+  return absl::OkStatus();
+}
+
+}  // namespace portcullis::ssh

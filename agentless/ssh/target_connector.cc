@@ -1,0 +1,113 @@
+#include "agentless/ssh/target_connector.h"
+
+#include <fmt/format.h>
+
+#include "agentless/ssh/ssh_settings.h"
+#include "broker/common/absl_fmt.h"
+#include "broker/common/encoding.h"
+#include "broker/config/config.h"
+
+namespace portcullis::ssh {
+namespace {
+
+absl::Status SetOpt(ssh_session s, ssh_options_e opt, const void* value, const char* what) {
+  if (ssh_options_set(s, opt, value) != SSH_OK)
+    return absl::InternalError(fmt::format("target connection: cannot set {}: {}", what,
+                                           ssh_get_error(s)));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> PublicKeyLine(ssh_key key) {
+  char* b64 = nullptr;
+  if (ssh_pki_export_pubkey_base64(key, &b64) != SSH_OK || b64 == nullptr)
+    return absl::InternalError("cannot export the target's host key");
+  std::string line = fmt::format("{} {}", ssh_key_type_to_char(ssh_key_type(key)), b64);
+  ssh_string_free_char(b64);
+  return line;
+}
+
+absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
+                                               const CertificateMinter& mint) {
+  EnsureLibsshInitialised();
+  auto addr = config::ParseListenAddress(ep.address);
+  if (!addr.ok())
+    return absl::InternalError(fmt::format("target {} has a bad address", ep.name));
+  SshSessionPtr s(ssh_new());
+  if (!s) return absl::InternalError("out of memory");
+  const AlgorithmSet algs = TargetAlgorithms(ep.crypto_profile);
+  const unsigned int port = addr->port;
+  const long timeout = static_cast<long>(ep.timeout.count());
+  const int no = 0;
+  const std::string& host = addr->host;
+  for (auto st : {SetOpt(s.get(), SSH_OPTIONS_HOST, host.c_str(), "host"),
+                  SetOpt(s.get(), SSH_OPTIONS_PORT, &port, "port"),
+                  SetOpt(s.get(), SSH_OPTIONS_USER, ep.login.c_str(), "login"),
+                  SetOpt(s.get(), SSH_OPTIONS_TIMEOUT, &timeout, "timeout"),
+                  SetOpt(s.get(), SSH_OPTIONS_PROCESS_CONFIG, &no, "config"),
+                  SetOpt(s.get(), SSH_OPTIONS_KNOWNHOSTS, "/dev/null", "known_hosts"),
+                  SetOpt(s.get(), SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null", "known_hosts"),
+                  SetOpt(s.get(), SSH_OPTIONS_KEY_EXCHANGE, algs.kex.c_str(), "kex"),
+                  SetOpt(s.get(), SSH_OPTIONS_HOSTKEYS, algs.host_keys.c_str(), "host keys"),
+                  SetOpt(s.get(), SSH_OPTIONS_CIPHERS_C_S, algs.ciphers.c_str(), "ciphers"),
+                  SetOpt(s.get(), SSH_OPTIONS_CIPHERS_S_C, algs.ciphers.c_str(), "ciphers"),
+                  SetOpt(s.get(), SSH_OPTIONS_HMAC_C_S, algs.macs.c_str(), "macs"),
+                  SetOpt(s.get(), SSH_OPTIONS_HMAC_S_C, algs.macs.c_str(), "macs"),
+                  SetOpt(s.get(), SSH_OPTIONS_PUBLICKEY_ACCEPTED_TYPES,
+                         "ssh-ed25519-cert-v01@openssh.com,ssh-ed25519", "key types")}) {
+    if (!st.ok()) return st;
+  }
+  if (ssh_connect(s.get()) != SSH_OK) {
+    return absl::UnavailableError(
+        fmt::format("cannot reach {} ({}): {}", ep.name, ep.address, ssh_get_error(s.get())));
+  }
+  TargetConnection out;
+  {
+    ssh_key raw = nullptr;
+    if (ssh_get_server_publickey(s.get(), &raw) != SSH_OK)
+      return absl::InternalError(fmt::format("{}: no host key", ep.name));
+    SshKeyPtr host_key(raw);
+    auto line = PublicKeyLine(host_key.get());
+    if (!line.ok()) return line.status();
+    out.host_key = *line;
+  }
+  if (ep.pinned_host_key.empty()) {
+    out.first_use = true;
+  } else if (ep.pinned_host_key != out.host_key) {
+    return absl::FailedPreconditionError(fmt::format(
+        "host key of {} changed (pinned {}..., presented {}...); the session is refused until "
+        "an administrator re-pins it",
+        ep.name, ep.pinned_host_key.substr(0, 24), out.host_key.substr(0, 24)));
+  }
+
+  // A fresh key for this session only, certified for this login.
+  ssh_key raw_key = nullptr;
+  if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &raw_key) != SSH_OK)
+    return absl::InternalError("cannot generate the session key");
+  SshKeyPtr key(raw_key);
+  const std::string blob = KeyBlob(key.get());
+  if (blob.empty()) return absl::InternalError("cannot export the session key");
+  auto cert = mint(blob);
+  if (!cert.ok()) return cert.status();
+  ssh_key raw_cert = nullptr;
+  const std::string b64 = Base64Encode(cert->blob);
+  if (ssh_pki_import_cert_base64(b64.c_str(), SSH_KEYTYPE_ED25519_CERT01, &raw_cert) != SSH_OK)
+    return absl::InternalError("cannot load the session certificate");
+  SshKeyPtr cert_key(raw_cert);
+  if (ssh_pki_copy_cert_to_privkey(cert_key.get(), key.get()) != SSH_OK)
+    return absl::InternalError("cannot attach the session certificate");
+  // RFC 4252: ask for the service first; ssh_userauth_none also learns methods.
+  int rc = ssh_userauth_publickey(s.get(), nullptr, key.get());
+  if (rc != SSH_AUTH_SUCCESS) {
+    return absl::PermissionDeniedError(fmt::format(
+        "{} refused the broker's certificate for login '{}' (does it trust the Portcullis CA "
+        "and allow that account?)",
+        ep.name, ep.login));
+  }
+  out.session = std::move(s);
+  out.cert = std::move(*cert);
+  return out;
+}
+
+}  // namespace portcullis::ssh
