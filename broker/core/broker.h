@@ -16,6 +16,7 @@
 #include "broker/core/local_authority.h"
 #include "broker/core/role_table.h"
 #include "broker/core/token_manager.h"
+#include "broker/session/recorder.h"
 #include "broker/session/session_registry.h"
 #include "broker/store/database.h"
 #include "broker/store/meta_repo.h"
@@ -52,6 +53,8 @@ class Broker {
   // The SSH listener's host key (created at init). Only the listener uses it.
   const ca::Ed25519Key& ssh_host_key() const { return *host_key_; }
   SessionRegistry& sessions() { return *sessions_; }
+  // Recorders for sessions, writing under cfg.RecordingsDir().
+  session::RecorderFactory& recorders() { return *recorders_; }
 
  private:
   Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<store::Database> db,
@@ -73,6 +76,7 @@ class Broker {
   std::unique_ptr<Authority> authority_;
   std::unique_ptr<ca::Ed25519Key> host_key_;
   std::unique_ptr<SessionRegistry> sessions_;
+  std::unique_ptr<session::RecorderFactory> recorders_;
 };
 
 }  // namespace portcullis::core
