@@ -108,7 +108,8 @@ size_t EscapeSpan(const unsigned char* p, size_t n, bool final, std::string* out
 void Utf8JsonEscaper::Append(std::string_view bytes, std::string* out) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   size_t n = bytes.size();
-  if (carry_len_ > 0 && n > 0) {
+  if (n == 0) return;  // keep any held-back bytes
+  if (carry_len_ > 0) {
     // Complete the held-back sequence with the first bytes of this chunk.
     unsigned char tmp[4];
     std::memcpy(tmp, carry_, carry_len_);
