@@ -4,6 +4,7 @@
 
 #include "auth/ca/ed25519_key.h"
 #include "broker/common/files.h"
+#include "recorder/asciicast_factory.h"
 
 namespace portcullis::core {
 
@@ -73,6 +74,9 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
         return *n;
       });
   b->host_key_ = std::make_unique<ca::Ed25519Key>(std::move(*host_key));
+  recorder::AsciicastFactoryOptions rec;
+  rec.dir = cfg.RecordingsDir();
+  b->recorders_ = std::make_unique<recorder::AsciicastFactory>(std::move(rec), clock);
   return b;
 }
 

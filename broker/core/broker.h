@@ -16,6 +16,7 @@
 #include "broker/core/local_authority.h"
 #include "broker/core/role_table.h"
 #include "broker/core/token_manager.h"
+#include "broker/session/recorder.h"
 #include "broker/session/session_registry.h"
 #include "broker/store/database.h"
 #include "broker/store/meta_repo.h"
@@ -54,6 +55,8 @@ class Broker {
   SessionRegistry& sessions() { return *sessions_; }
   // True iff `public_blob` is an SSH key registered for `user`.
   bool HasSshKey(const std::string& user, const std::string& public_blob);
+  // Recorders for sessions, writing under cfg.RecordingsDir().
+  session::RecorderFactory& recorders() { return *recorders_; }
 
  private:
   Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<store::Database> db,
@@ -75,6 +78,7 @@ class Broker {
   std::unique_ptr<Authority> authority_;
   std::unique_ptr<ca::Ed25519Key> host_key_;
   std::unique_ptr<SessionRegistry> sessions_;
+  std::unique_ptr<session::RecorderFactory> recorders_;
 };
 
 }  // namespace portcullis::core

@@ -1,0 +1,68 @@
+#pragma once
+// AsciicastWriter: the TerminalRecorder that writes asciicast v2 (see
+// asciicast_format.h). Each event is formatted in one pass into a reused
+// scratch line and copied once into a BufferedFile; the disk is written by
+// the file's WriterPool, never by the caller.
+//
+// Output and input are separate byte streams, each with its own UTF-8
+// state: a multi-byte character split across two calls is written whole in
+// the event of the second call; ill-formed bytes become U+FFFD. Event times
+// come from the injected clock, in microseconds since `start`, and never go
+// backwards (a clock stepped back repeats the last time).
+//
+// Thread-compatible: one session thread calls it (the TerminalRecorder
+// contract). The clock must outlive the writer.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "broker/common/clock.h"
+#include "broker/session/recorder.h"
+#include "recorder/utf8_json.h"
+#include "recorder/writer_pool.h"
+
+namespace portcullis::recorder {
+
+class AsciicastWriter final : public session::TerminalRecorder {
+ public:
+  // Queues the header line at once. Event times count from `start`.
+  AsciicastWriter(const session::RecordingInfo& info, TimePoint start, const Clock* clock,
+                  std::unique_ptr<BufferedFile> file);
+  ~AsciicastWriter() override;  // Close("aborted") if the owner did not
+
+  void Output(std::string_view bytes) override;
+  void Input(std::string_view bytes) override;
+  void Resize(int cols, int rows) override;
+  void Marker(std::string_view label) override;
+  absl::Status Health() const override;
+  // Flushes a held-back partial character, appends the marker
+  // "end: <end_reason>", waits until the file is written and synced.
+  [[nodiscard]] absl::Status Close(std::string_view end_reason) override;
+
+  const std::string& path() const { return file_->path(); }
+
+ private:
+  // Starts scratch_ as `[TIME, "X", "`.
+  void BeginEvent(char type);
+  // Ends scratch_ with `"]\n` and hands it to the file.
+  void EndEvent();
+  void StreamEvent(char type, Utf8JsonEscaper* escaper, std::string_view bytes);
+  void FlushPartial(char type, Utf8JsonEscaper* escaper);
+  bool Accepting() const { return !closed_ && file_->healthy(); }
+
+  const Clock* clock_;
+  const TimePoint start_;
+  const bool record_input_;
+  int64_t last_micros_ = 0;
+  Utf8JsonEscaper output_escaper_;
+  Utf8JsonEscaper input_escaper_;
+  std::string scratch_;  // the event line being built; keeps its capacity
+  std::unique_ptr<BufferedFile> file_;
+  bool closed_ = false;
+  absl::Status close_status_;
+};
+
+}  // namespace portcullis::recorder
