@@ -47,7 +47,15 @@ absl::Status Bad(std::string_view input, std::string_view why) {
 
 }  // namespace
 
-absl::StatusOr<SshAddress> ParseSshAddress(std::string_view in) {
+absl::StatusOr<SshAddress> ParseSshAddress(std::string_view raw) {
+  // scp and sftp split "bob:rtu-01@broker:/path" at the first ':', so
+  // "bob+rtu-01" / "bob+maint@rtu-01" are accepted as the same address.
+  std::string normalised(raw);
+  if (raw.find(':') == std::string_view::npos &&
+      std::count(raw.begin(), raw.end(), '+') == 1) {
+    normalised[raw.find('+')] = ':';
+  }
+  std::string_view in = normalised;
   if (in.empty()) return Bad(in, "empty");
   if (in.size() > kMaxSshUserLength) {
     return Bad(in, fmt::format("longer than {} bytes", kMaxSshUserLength));

@@ -2,7 +2,9 @@
 // Parses the SSH user name a client sends to the broker's SSH listener:
 // "USER", "USER:TARGET" or "USER:LOGIN@TARGET". OpenSSH splits
 // `ssh -p 2222 bob:maint@rtu-01@broker` at the LAST '@', so the server
-// receives "bob:maint@rtu-01". Pure function, thread-safe.
+// receives "bob:maint@rtu-01". Because scp and sftp split "USER:TARGET@HOST:PATH"
+// at the first ':', '+' may stand for the ':' ("bob+rtu-01", "bob+maint@rtu-01").
+// Pure function, thread-safe.
 
 #include <string>
 #include <string_view>
