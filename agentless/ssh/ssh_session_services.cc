@@ -100,8 +100,8 @@ absl::Status SshConnection::OpenRecorder(ChannelPair* p, const std::string& comm
   info.source = source_;
   info.command = command;
   info.term = p->term;
-  info.cols = p->cols;
-  info.rows = p->rows;
+  info.cols = p->cols > 0 ? p->cols : 80;  // no pty, or a client that sent 0x0
+  info.rows = p->rows > 0 ? p->rows : 24;
   info.record_input = decision_.record_input;
   info.started = broker_->clock()->Now();
   auto rec = recorders_->OpenTerminal(info);

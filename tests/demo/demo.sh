@@ -38,12 +38,29 @@ else
   FIRST_RUN=0
 fi
 
+# The demo SSH target: a stock sshd on loopback whose only trust is the
+# broker's user CA (no authorized_keys, no passwords). The demo role's login
+# is the account running the demo (sshd can only log in real accounts).
+LOGIN=$(id -un)
+TARGET_DIR=$DEMO/demo-target
+mkdir -p "$TARGET_DIR"
+if [ ! -f "$TARGET_DIR/ssh_host_ed25519_key" ]; then
+  ssh-keygen -q -t ed25519 -N '' -C demo-rtu -f "$TARGET_DIR/ssh_host_ed25519_key"
+fi
+[ "$(id -u)" = 0 ] && mkdir -p /run/sshd
+
 PASSWORD=$(cat "$DEMO/admin-password")
 SECRET=$(grep -o 'secret=[A-Z2-7]*' "$DEMO/init-output.txt" | head -1 | cut -d= -f2)
 
 "$PCD" --config "$CONFIG" &
 PID=$!
-trap 'kill -TERM $PID 2>/dev/null; wait $PID 2>/dev/null' EXIT INT TERM
+SSHD_PID=
+cleanup() {
+  [ -n "$SSHD_PID" ] && kill -TERM "$SSHD_PID" 2>/dev/null
+  kill -TERM $PID 2>/dev/null
+  wait $PID 2>/dev/null
+}
+trap cleanup EXIT INT TERM
 for _ in $(seq 1 50); do
   if (exec 3<>/dev/tcp/${API%:*}/${API##*:}) 2>/dev/null; then break; fi
   sleep 0.1
@@ -53,7 +70,8 @@ done
   --totp "$(oathtool --totp -b "$SECRET")" <<< "$PASSWORD" >/dev/null
 
 if [ "$FIRST_RUN" = 1 ]; then
-  "$PC" roles apply -f "$ROOT/tests/demo/demo-roles.yaml" >/dev/null
+  sed "s/__DEMO_LOGIN__/$LOGIN/" "$ROOT/tests/demo/demo-roles.yaml" > "$DEMO/demo-roles.yaml"
+  "$PC" roles apply -f "$DEMO/demo-roles.yaml" >/dev/null
   "$PC" targets add demo-rtu --address 127.0.0.1:2022 --protocol ssh \
     --label site=demo --label kind=rtu >/dev/null
   "$PC" targets add demo-hmi --address 127.0.0.1:5901 --protocol vnc \
@@ -65,6 +83,23 @@ if [ "$FIRST_RUN" = 1 ]; then
   printf 'operator password 1234\n' | "$PC" users add operator --role demo-operator \
     --password-stdin > "$DEMO/operator-enrolment.txt"
 fi
+
+"$PC" ca export --ssh > "$TARGET_DIR/trusted_user_ca.pub"
+cat > "$TARGET_DIR/sshd_config" <<CFG
+ListenAddress 127.0.0.1
+Port 2022
+HostKey $TARGET_DIR/ssh_host_ed25519_key
+PidFile $TARGET_DIR/sshd.pid
+TrustedUserCAKeys $TARGET_DIR/trusted_user_ca.pub
+AuthorizedKeysFile none
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+AllowTcpForwarding yes
+Subsystem sftp internal-sftp
+CFG
+/usr/sbin/sshd -D -e -f "$TARGET_DIR/sshd_config" 2> "$TARGET_DIR/sshd.log" &
+SSHD_PID=$!
 
 cat <<TXT
 
@@ -81,6 +116,11 @@ Demo user:   operator / operator password 1234 (role demo-operator)
 
 SSH user CA line (for a target's TrustedUserCAKeys):
   $("$PC" ca export --ssh)
+
+Demo SSH target: demo-rtu = sshd on 127.0.0.1:2022 (pid $SSHD_PID), trusting only the
+broker's CA. Reach it through the broker (password, then the code from the
+operator's authenticator app or: oathtool --totp -b SECRET):
+  ssh -p 2222 operator:demo-rtu@127.0.0.1
 
 Try, in another terminal:
   export PORTCULLIS_HOME=\$HOME/.config/portcullis-demo
