@@ -11,19 +11,36 @@ namespace portcullis::ssh {
 namespace {
 
 constexpr uint32_t kChunk = 64 * 1024;
+// Above this many unwritten recording bytes, the target's output waits: a
+// slow disk slows the session, and nothing goes unrecorded.
+constexpr size_t kRecorderHighWater = 4u << 20;
 
 ChannelPair* Pair(void* userdata) { return static_cast<ChannelPair*>(userdata); }
 
-// Data callbacks consume nothing: they only note how much libssh holds, so
-// the pump reads it when the other side can take it (libssh does not grow
-// a channel's window until its buffer is read: backpressure).
-int OnClientData(ssh_session, ssh_channel, void*, uint32_t len, int is_stderr, void* u) {
-  if (!is_stderr) Pair(u)->client_buffered = len;
-  return 0;
+// Data callbacks forward at once what the other side's window takes (one
+// copy, straight from libssh's buffer) and leave the rest in libssh's
+// buffer: libssh does not grow a channel's window while its buffer is
+// full, so a slow side slows its peer (backpressure). The pump reads the
+// rest later. While the pump itself runs (nested packet processing), the
+// callbacks only note the length.
+int OnClientData(ssh_session, ssh_channel, void* data, uint32_t len, int is_stderr, void* u) {
+  ChannelPair* p = Pair(u);
+  if (is_stderr) return static_cast<int>(len);  // clients send no stderr; drop it
+  p->client_buffered = len;
+  if (p->pumping || p->mode != ChannelPair::Mode::kRelay) return 0;
+  uint32_t n = p->ForwardFromClient(std::string_view(static_cast<const char*>(data), len));
+  p->client_buffered = len - n;
+  return static_cast<int>(n);
 }
-int OnTargetData(ssh_session, ssh_channel, void*, uint32_t len, int is_stderr, void* u) {
-  Pair(u)->target_buffered[is_stderr ? 1 : 0] = len;
-  return 0;
+int OnTargetData(ssh_session, ssh_channel, void* data, uint32_t len, int is_stderr, void* u) {
+  ChannelPair* p = Pair(u);
+  const int stream = is_stderr ? 1 : 0;
+  p->target_buffered[stream] = len;
+  if (p->pumping || p->mode != ChannelPair::Mode::kRelay) return 0;
+  uint32_t n =
+      p->ForwardFromTarget(std::string_view(static_cast<const char*>(data), len), stream);
+  p->target_buffered[stream] = len - n;
+  return static_cast<int>(n);
 }
 void OnClientEof(ssh_session, ssh_channel, void* u) { Pair(u)->client_eof = true; }
 void OnClientClose(ssh_session, ssh_channel, void* u) {
@@ -54,8 +71,16 @@ void OnTargetExitSignal(ssh_session, ssh_channel, const char* signal, int core,
 ChannelPair::~ChannelPair() {
   if (sftp) sftp->Finish();
   if (scp) scp->Finish();
-  if (client != nullptr) ssh_channel_free(client);
-  if (target != nullptr) ssh_channel_free(target);
+  // libssh keeps a freed channel until the peer's CLOSE arrives and would
+  // still call its callbacks, whose userdata is this object: detach first.
+  if (client != nullptr) {
+    ssh_remove_channel_callbacks(client, &client_cb);
+    ssh_channel_free(client);
+  }
+  if (target != nullptr) {
+    ssh_remove_channel_callbacks(target, &target_cb);
+    ssh_channel_free(target);
+  }
 }
 
 void ChannelPair::AttachClient(ssh_channel ch) {
@@ -142,31 +167,59 @@ void ChannelPair::Deliver(const RelayOutput& out, bool from_client) {
   }
 }
 
+uint32_t ChannelPair::ForwardFromClient(std::string_view bytes) {
+  if (!to_target_backlog.empty() || target == nullptr || eof_sent_to_target) return 0;
+  uint32_t win = ssh_channel_window_size(target);
+  uint32_t n = std::min<uint32_t>({win, kChunk, static_cast<uint32_t>(bytes.size())});
+  if (n == 0) return 0;
+  std::string_view chunk = bytes.substr(0, n);
+  conn->AddBytesUp(chunk.size());
+  up += chunk.size();
+  if (sftp) {
+    Deliver(sftp->FeedClientToServer(chunk), true);
+  } else if (scp) {
+    Deliver(scp->FeedClientToServer(chunk), true);
+  } else {
+    SendToTarget(chunk);
+    if (recorder) recorder->Input(chunk);
+  }
+  return n;
+}
+
+uint32_t ChannelPair::ForwardFromTarget(std::string_view bytes, int stream) {
+  if (!to_client_backlog[stream].empty() || eof_sent_to_client || client == nullptr) return 0;
+  if (recorder && recorder->Backlog() > kRecorderHighWater) return 0;  // the recording catches up first
+  uint32_t win = ssh_channel_window_size(client);
+  uint32_t n = std::min<uint32_t>({win, kChunk, static_cast<uint32_t>(bytes.size())});
+  if (n == 0) return 0;
+  std::string_view chunk = bytes.substr(0, n);
+  conn->AddBytesDown(chunk.size());
+  down += chunk.size();
+  if (stream == 0 && sftp) {
+    Deliver(sftp->FeedServerToClient(chunk), false);
+  } else if (stream == 0 && scp) {
+    Deliver(scp->FeedServerToClient(chunk), false);
+  } else {
+    SendToClient(chunk, stream);
+    if (recorder) recorder->Output(chunk);
+  }
+  return n;
+}
+
 bool ChannelPair::PumpClientToTarget() {
   bool moved = false;
   char buf[kChunk];
   while (mode == Mode::kRelay && client_buffered > 0 && to_target_backlog.empty() &&
          target != nullptr && !eof_sent_to_target) {
-    uint32_t win = ssh_channel_window_size(target);
-    if (win == 0) break;
-    uint32_t want = std::min<uint32_t>({win, kChunk, client_buffered});
+    uint32_t want = std::min<uint32_t>({ssh_channel_window_size(target), kChunk, client_buffered});
+    if (want == 0) break;
     int n = ssh_channel_read_nonblocking(client, buf, want, 0);
     if (n <= 0) {
       client_buffered = 0;
       break;
     }
-    client_buffered -= static_cast<uint32_t>(n);
-    std::string_view chunk(buf, static_cast<size_t>(n));
-    conn->AddBytesUp(chunk.size());
-    up += chunk.size();
-    if (sftp) {
-      Deliver(sftp->FeedClientToServer(chunk), true);
-    } else if (scp) {
-      Deliver(scp->FeedClientToServer(chunk), true);
-    } else {
-      SendToTarget(chunk);
-      if (recorder) recorder->Input(chunk);
-    }
+    client_buffered -= std::min<uint32_t>(client_buffered, static_cast<uint32_t>(n));
+    ForwardFromClient(std::string_view(buf, static_cast<size_t>(n)));
     moved = true;
   }
   return moved;
@@ -177,26 +230,17 @@ bool ChannelPair::PumpTargetToClient(int stream) {
   char buf[kChunk];
   while (mode == Mode::kRelay && target_buffered[stream] > 0 &&
          to_client_backlog[stream].empty() && !eof_sent_to_client) {
-    uint32_t win = ssh_channel_window_size(client);
-    if (win == 0) break;
-    uint32_t want = std::min<uint32_t>({win, kChunk, target_buffered[stream]});
+    if (recorder && recorder->Backlog() > kRecorderHighWater) break;
+    uint32_t want =
+        std::min<uint32_t>({ssh_channel_window_size(client), kChunk, target_buffered[stream]});
+    if (want == 0) break;
     int n = ssh_channel_read_nonblocking(target, buf, want, stream);
     if (n <= 0) {
       target_buffered[stream] = 0;
       break;
     }
-    target_buffered[stream] -= static_cast<uint32_t>(n);
-    std::string_view chunk(buf, static_cast<size_t>(n));
-    conn->AddBytesDown(chunk.size());
-    down += chunk.size();
-    if (stream == 0 && sftp) {
-      Deliver(sftp->FeedServerToClient(chunk), false);
-    } else if (stream == 0 && scp) {
-      Deliver(scp->FeedServerToClient(chunk), false);
-    } else {
-      SendToClient(chunk, stream);
-      if (recorder) recorder->Output(chunk);
-    }
+    target_buffered[stream] -= std::min<uint32_t>(target_buffered[stream], static_cast<uint32_t>(n));
+    ForwardFromTarget(std::string_view(buf, static_cast<size_t>(n)), stream);
     moved = true;
   }
   return moved;
@@ -250,6 +294,13 @@ void ChannelPair::PropagateEnd() {
 
 bool ChannelPair::Pump() {
   if (mode == Mode::kDone) return false;
+  pumping = true;
+  bool moved = PumpOnce();
+  pumping = false;
+  return moved;
+}
+
+bool ChannelPair::PumpOnce() {
   bool moved = FlushBacklogs();
   if (mode == Mode::kRefused && !pending_refusal.empty()) {
     SendToClient(pending_refusal + "\r\n", pty ? 0 : 1);

@@ -45,6 +45,12 @@ struct ChannelPair {
   void AttachTarget(ssh_channel ch);
   // Moves bytes and propagates EOF/close. Returns true if anything moved.
   bool Pump();
+  // Forwards what the other side can take now of bytes just received;
+  // returns how many were consumed (the rest stays with libssh).
+  uint32_t ForwardFromClient(std::string_view bytes);
+  uint32_t ForwardFromTarget(std::string_view bytes, int stream);
+  // True while Pump() runs (data callbacks then only note lengths).
+  bool pumping = false;
   // Writes `line` + CRLF to the user (stderr unless a pty, then stdout).
   void TellUser(const std::string& line);
   // Ends the pair now: notice to the user, EOF and close both ways.
@@ -103,6 +109,7 @@ struct ChannelPair {
   bool PumpClientToTarget();
   bool PumpTargetToClient(int stream);
   void PropagateEnd();
+  bool PumpOnce();
   void Deliver(const RelayOutput& out, bool from_client);
 };
 

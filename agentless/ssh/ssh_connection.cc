@@ -26,6 +26,11 @@ SshConnection::SshConnection(core::Broker* broker, SshSessionPtr client, std::st
 
 SshConnection::~SshConnection() {
   channels_.clear();  // frees channels before their sessions
+  if (event_) {
+    if (client_) ssh_event_remove_session(event_.get(), client_.get());
+    if (target_) ssh_event_remove_session(event_.get(), target_.get());
+    if (wake_fd_ >= 0) ssh_event_remove_fd(event_.get(), wake_fd_);
+  }
   event_.reset();
   target_.reset();
   client_.reset();

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
@@ -135,6 +136,10 @@ void SshListener::AcceptLoop() {
       }
       continue;
     }
+    // A relay forwards each packet as it arrives: no Nagle delay (keystroke
+    // echo) and no delayed-ACK stalls on bulk transfers.
+    const int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     std::string source = PeerAddress(ss);
     {
       std::lock_guard<std::mutex> lock(mu_);

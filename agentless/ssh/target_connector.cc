@@ -40,12 +40,14 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
   const unsigned int port = addr->port;
   const long timeout = static_cast<long>(ep.timeout.count());
   const int no = 0;
+  const int yes = 1;
   const std::string& host = addr->host;
   for (auto st : {SetOpt(s.get(), SSH_OPTIONS_HOST, host.c_str(), "host"),
                   SetOpt(s.get(), SSH_OPTIONS_PORT, &port, "port"),
                   SetOpt(s.get(), SSH_OPTIONS_USER, ep.login.c_str(), "login"),
                   SetOpt(s.get(), SSH_OPTIONS_TIMEOUT, &timeout, "timeout"),
                   SetOpt(s.get(), SSH_OPTIONS_PROCESS_CONFIG, &no, "config"),
+                  SetOpt(s.get(), SSH_OPTIONS_NODELAY, &yes, "nodelay"),
                   SetOpt(s.get(), SSH_OPTIONS_KNOWNHOSTS, "/dev/null", "known_hosts"),
                   SetOpt(s.get(), SSH_OPTIONS_GLOBAL_KNOWNHOSTS, "/dev/null", "known_hosts"),
                   SetOpt(s.get(), SSH_OPTIONS_KEY_EXCHANGE, algs.kex.c_str(), "kex"),
