@@ -38,6 +38,7 @@ class AsciicastWriter final : public session::TerminalRecorder {
   void Resize(int cols, int rows) override;
   void Marker(std::string_view label) override;
   absl::Status Health() const override;
+  size_t Backlog() const override { return file_->Backlog(); }
   // Flushes a held-back partial character, appends the marker
   // "end: <end_reason>", waits until the file is written and synced.
   [[nodiscard]] absl::Status Close(std::string_view end_reason) override;

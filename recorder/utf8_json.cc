@@ -48,7 +48,14 @@ Seq ScanMultibyte(const unsigned char* p, size_t n) {
   return {SeqKind::kValid, need + 1};
 }
 
-bool PassesThrough(unsigned char c) { return c >= 0x20 && c < 0x80 && c != '"' && c != '\\'; }
+// Bytes copied verbatim: printable ASCII except '"' and '\\'.
+constexpr auto kVerbatim = [] {
+  struct Table {
+    bool v[256] = {};
+  } t;
+  for (int c = 0x20; c < 0x80; ++c) t.v[c] = c != '"' && c != '\\';
+  return t;
+}();
 
 void AppendEscapedAscii(unsigned char c, std::string* out) {
   switch (c) {
@@ -69,37 +76,35 @@ void AppendEscapedAscii(unsigned char c, std::string* out) {
 
 // Escapes p[0, n). Returns how many trailing bytes form an incomplete
 // sequence that was not consumed (0 when `final`: they become U+FFFD).
+// Printable ASCII and valid multi-byte sequences are copied in runs.
 size_t EscapeSpan(const unsigned char* p, size_t n, bool final, std::string* out) {
+  size_t run = 0;  // start of the bytes not yet copied
   size_t i = 0;
+  auto flush = [&] { out->append(reinterpret_cast<const char*>(p + run), i - run); };
   while (i < n) {
     const unsigned char c = p[i];
-    if (PassesThrough(c)) {
-      size_t j = i + 1;
-      while (j < n && PassesThrough(p[j])) ++j;
-      out->append(reinterpret_cast<const char*>(p + i), j - i);
-      i = j;
-      continue;
-    }
-    if (c < 0x80) {
-      AppendEscapedAscii(c, out);
+    if (kVerbatim.v[c]) {
       ++i;
       continue;
     }
-    const Seq s = ScanMultibyte(p + i, n - i);
-    switch (s.kind) {
-      case SeqKind::kValid:
-        out->append(reinterpret_cast<const char*>(p + i), s.len);
-        break;
-      case SeqKind::kInvalid:
-        out->append(kReplacementChar);
-        break;
-      case SeqKind::kIncomplete:
-        if (!final) return s.len;
-        out->append(kReplacementChar);
-        break;
+    if (c < 0x80) {
+      flush();
+      AppendEscapedAscii(c, out);
+      run = ++i;
+      continue;
     }
+    const Seq s = ScanMultibyte(p + i, n - i);
+    if (s.kind == SeqKind::kValid) {
+      i += s.len;
+      continue;
+    }
+    flush();
+    if (s.kind == SeqKind::kIncomplete && !final) return s.len;
+    out->append(kReplacementChar);
     i += s.len;
+    run = i;
   }
+  flush();
   return 0;
 }
 

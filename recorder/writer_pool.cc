@@ -30,6 +30,7 @@ struct FileState {
   bool write_error = false;         // guarded by mu: write(2) failed, stop writing
   absl::Status status;              // guarded by mu: the first failure
   std::atomic<bool> failed{false};
+  std::atomic<size_t> backlog{0};   // pending + in_flight, for lock-free reads
 
   // Records the first failure. Requires mu.
   void Fail(absl::Status st) {
@@ -133,6 +134,7 @@ void WriterPool::Drain(const std::shared_ptr<FileState>& file, std::string* batc
       file->Fail(std::move(st));
       file->pending.clear();
     }
+    file->backlog.store(file->pending.size(), std::memory_order_relaxed);
     requeue = !file->pending.empty();
     if (!requeue) file->with_pool = false;
   }
@@ -154,6 +156,8 @@ BufferedFile::~BufferedFile() { (void)Close(); }
 
 const std::string& BufferedFile::path() const { return state_->path; }
 
+size_t BufferedFile::Backlog() const { return state_->backlog.load(std::memory_order_relaxed); }
+
 bool BufferedFile::healthy() const { return !state_->failed.load(std::memory_order_acquire); }
 
 absl::Status BufferedFile::Health() const {
@@ -173,6 +177,7 @@ bool BufferedFile::Append(std::string_view bytes) {
       return false;
     }
     s.pending.append(bytes);
+    s.backlog.store(s.pending.size() + s.in_flight, std::memory_order_relaxed);
     if (s.with_pool) return true;  // a writer will see it
     s.with_pool = true;
   }

@@ -76,6 +76,8 @@ class BufferedFile {
   bool healthy() const;
   // OK while everything appended so far can still be written.
   absl::Status Health() const;
+  // Bytes appended but not yet written. Lock-free.
+  size_t Backlog() const;
   // Waits until everything appended is written, fdatasync()s and closes the
   // file. Returns the first failure, if any. Idempotent.
   [[nodiscard]] absl::Status Close();

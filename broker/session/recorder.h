@@ -9,6 +9,7 @@
 // (disk full, I/O error, buffer bound exceeded) Health() turns non-OK and
 // the session must end (fail closed).
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,6 +40,10 @@ class TerminalRecorder {
   virtual void Marker(std::string_view label) = 0;  // file transfers, tunnels, notices
   // OK while everything handed over so far can still be written.
   virtual absl::Status Health() const = 0;
+  // Bytes handed over but not yet on disk. A relay that stops reading the
+  // target while this is high turns a slow disk into backpressure instead
+  // of a recording failure when the bound is reached. Cheap (no lock).
+  virtual size_t Backlog() const { return 0; }
   // Flushes and closes; returns the final status. Idempotent.
   [[nodiscard]] virtual absl::Status Close(std::string_view end_reason) = 0;
 };

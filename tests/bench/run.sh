@@ -4,3 +4,4 @@ set -euo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 "$ROOT/$BUILD/tests/bench/bench_foundation"
+"$ROOT/$BUILD/tests/bench/bench_recorder"

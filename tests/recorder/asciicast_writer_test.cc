@@ -7,6 +7,7 @@
 #include <string>
 #include <thread>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "recorder/asciicast_factory.h"
@@ -263,6 +264,7 @@ TEST(AsciicastWriterStallTest, StalledDiskFailsClosedWithoutBlocking) {
   ASSERT_EQ(health.code(), absl::StatusCode::kResourceExhausted) << health;
   EXPECT_NE(std::string(health.message()).find("/slow/disk.cast"), std::string::npos);
   EXPECT_LT(took, 5s);
+  EXPECT_GT(rec.Backlog(), 64u << 10);
   for (int i = 0; i < 1000; ++i) rec.Output(chunk);  // dropped, cheaply
 
   // Unstall: read everything; Close writes the buffered prefix and returns
@@ -277,9 +279,45 @@ TEST(AsciicastWriterStallTest, StalledDiskFailsClosedWithoutBlocking) {
   reader.join();
   ::close(fds[0]);
   EXPECT_EQ(closed.code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(rec.Backlog(), 0u);
   auto lines = testing::ParseCastLines(drained);  // every line complete JSON
   ASSERT_GT(lines.size(), 1u);
   EXPECT_EQ(lines[0]["version"], 2);
+}
+
+// A relay that pauses while Backlog() is high never hits the bound, however
+// slow the sink: the slow disk becomes backpressure, not a failure.
+TEST(AsciicastWriterStallTest, BacklogLetsTheCallerApplyBackpressure) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  FakeClock clock;
+  constexpr size_t kCap = 128 << 10;
+  auto file =
+      std::make_unique<BufferedFile>(std::make_shared<WriterPool>(), fds[1], "/slow.cast", kCap);
+  RecordingInfo info;
+  info.session_id = "paced";
+  AsciicastWriter rec(info, clock.Now(), &clock, std::move(file));
+  std::string drained;
+  std::thread reader([&] {  // a slow disk: 16 KiB per millisecond at most
+    char buf[16 << 10];
+    ssize_t n;
+    while ((n = ::read(fds[0], buf, sizeof buf)) > 0) {
+      drained.append(buf, static_cast<size_t>(n));
+      std::this_thread::sleep_for(1ms);
+    }
+  });
+  std::string want;
+  for (int i = 0; i < 512; ++i) {  // 2 MiB, 16x the bound
+    std::string chunk = fmt::format("{:04} {}\r\n", i, std::string(4090, 'p'));
+    while (rec.Backlog() > kCap / 2) std::this_thread::sleep_for(200us);
+    rec.Output(chunk);
+    want += chunk;
+  }
+  EXPECT_TRUE(rec.Health().ok()) << rec.Health();
+  EXPECT_TRUE(rec.Close("client closed").ok());
+  reader.join();
+  ::close(fds[0]);
+  EXPECT_EQ(testing::EventData(drained, "o"), want);
 }
 
 }  // namespace
