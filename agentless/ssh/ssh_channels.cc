@@ -206,6 +206,11 @@ uint32_t ChannelPair::ForwardFromTarget(std::string_view bytes, int stream) {
   return n;
 }
 
+bool ChannelPair::WaitingOnRecorder() const {
+  return recorder && (target_buffered[0] > 0 || target_buffered[1] > 0) &&
+         recorder->Backlog() > kRecorderHighWater;
+}
+
 bool ChannelPair::PumpClientToTarget() {
   bool moved = false;
   char buf[kChunk];

@@ -49,6 +49,8 @@ struct ChannelPair {
   // returns how many were consumed (the rest stays with libssh).
   uint32_t ForwardFromClient(std::string_view bytes);
   uint32_t ForwardFromTarget(std::string_view bytes, int stream);
+  // True while the target's output waits for the recording to catch up.
+  bool WaitingOnRecorder() const;
   // True while Pump() runs (data callbacks then only note lengths).
   bool pumping = false;
   // Writes `line` + CRLF to the user (stderr unless a pty, then stdout).

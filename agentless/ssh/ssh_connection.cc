@@ -357,7 +357,11 @@ void SshConnection::Relay() {
       for (auto& p : channels_) open |= p->mode != ChannelPair::Mode::kDone;
       if (!open) break;
     }
-    int rc = ssh_event_dopoll(event_.get(), ending_ ? 200 : 5000);
+    // The recording writer has no way to wake this loop: while a channel
+    // waits for it, poll again soon.
+    bool recorder_wait = false;
+    for (auto& p : channels_) recorder_wait |= p->WaitingOnRecorder();
+    int rc = ssh_event_dopoll(event_.get(), recorder_wait ? 5 : ending_ ? 200 : 5000);
     if (rc == SSH_ERROR && !ssh_is_connected(client_.get())) {
       if (!ending_) end_reason_ = session::EndReason::kClientClosed;
       break;
