@@ -58,7 +58,7 @@ absl::StatusOr<std::vector<UserKeyRecord>> KeyRepo::List(std::string_view user) 
   PC_ASSIGN_OR_RETURN(
       Statement st,
       db_->Prepare("SELECT user, fingerprint, blob, type, comment, created_at FROM user_keys "
-                   "WHERE user = ? ORDER BY created_at, fingerprint",
+                   "WHERE user = ? ORDER BY created_at, rowid",
                    "list user keys"));
   st.BindText(1, user);
   std::vector<UserKeyRecord> out;

@@ -40,7 +40,7 @@ class KeyRepo {
   // has a key with this fingerprint; InvalidArgument on an empty or
   // oversized field or a fingerprint not of the form "SHA256:...".
   [[nodiscard]] absl::Status Add(const UserKeyRecord& k);
-  // The user's keys, oldest first (none for an unknown user).
+  // The user's keys in the order they were added (none for an unknown user).
   [[nodiscard]] absl::StatusOr<std::vector<UserKeyRecord>> List(std::string_view user);
   // NotFound if the user has no key with this fingerprint.
   [[nodiscard]] absl::Status Remove(std::string_view user, std::string_view fingerprint);

@@ -76,6 +76,16 @@ TEST_F(KeyRepoTest, AddListRoundTripKeepsBinaryBlob) {
   EXPECT_TRUE(unknown->empty());
 }
 
+TEST_F(KeyRepoTest, ListKeepsTheOrderOfAddingWithinOneSecond) {
+  for (char tag : {'z', 'a', 'm'}) ASSERT_TRUE(keys_->Add(Key("bob", tag)).ok());
+  auto got = keys_->List("bob");
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 3u);
+  EXPECT_EQ((*got)[0].fingerprint, "SHA256:fp-z");
+  EXPECT_EQ((*got)[1].fingerprint, "SHA256:fp-a");
+  EXPECT_EQ((*got)[2].fingerprint, "SHA256:fp-m");
+}
+
 TEST_F(KeyRepoTest, DuplicatePerUserRefusedButSameKeyForAnotherUserAllowed) {
   ASSERT_TRUE(keys_->Add(Key("alice", 'a')).ok());
   absl::Status dup = keys_->Add(Key("alice", 'a'));
