@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "auth/ca/ssh_public_key.h"
 #include "broker/common/bounded_reader.h"
 #include "broker/common/encoding.h"
 #include "broker/common/files.h"
@@ -20,7 +21,6 @@
 namespace portcullis::ca {
 namespace {
 
-constexpr size_t kMaxPublicKeyLine = 8192;
 constexpr size_t kMaxOpenSshComment = 256;
 constexpr std::string_view kOpenSshBegin = "-----BEGIN OPENSSH PRIVATE KEY-----\n";
 constexpr std::string_view kOpenSshEnd = "-----END OPENSSH PRIVATE KEY-----\n";
@@ -66,8 +66,6 @@ std::string Printable(std::string_view s) {
   }
   return out;
 }
-
-bool IsSpace(char c) { return c == ' ' || c == '\t'; }
 
 }  // namespace
 
@@ -300,7 +298,7 @@ absl::StatusOr<std::string> Ed25519RawFromBlob(std::string_view blob) {
 }
 
 absl::StatusOr<SshPublicKey> ParsePublicKeyLine(std::string_view line) {
-  if (line.size() > kMaxPublicKeyLine) {
+  if (line.size() > kMaxPublicKeyLineBytes) {
     return absl::InvalidArgumentError("public key line too long");
   }
   if (!line.empty() && line.front() == '\0') {
@@ -308,28 +306,11 @@ absl::StatusOr<SshPublicKey> ParsePublicKeyLine(std::string_view line) {
     if (!raw.ok()) return raw.status();
     return SshPublicKey{std::string(kSshEd25519), std::string(line), ""};
   }
-  // One line: an optional final "\n" or "\r\n", nothing after it.
-  if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
-  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  for (char c : line) {
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\t') {
-      return absl::InvalidArgumentError("public key line contains control characters");
-    }
-  }
-  size_t pos = 0;
-  auto next_field = [&]() {
-    while (pos < line.size() && IsSpace(line[pos])) ++pos;
-    size_t start = pos;
-    while (pos < line.size() && !IsSpace(line[pos])) ++pos;
-    return line.substr(start, pos - start);
-  };
-  std::string_view type = next_field();
-  std::string_view b64 = next_field();
-  while (pos < line.size() && IsSpace(line[pos])) ++pos;
-  std::string_view comment = line.substr(pos);
-  while (!comment.empty() && IsSpace(comment.back())) comment.remove_suffix(1);
-
-  if (type.empty()) return absl::InvalidArgumentError("empty public key line");
+  auto fields = SplitPublicKeyLine(line);
+  if (!fields.ok()) return fields.status();
+  std::string_view type = fields->type;
+  std::string_view b64 = fields->data;
+  std::string_view comment = fields->comment;
   if (type != kSshEd25519) {
     if (type.find("-cert-v01@openssh.com") != std::string_view::npos) {
       return absl::InvalidArgumentError("expected a public key, got a certificate");

@@ -40,6 +40,8 @@ absl::Status ApiServer::Start() {
   services_.push_back(std::make_unique<PolicyServiceImpl>(broker_));
   services_.push_back(std::make_unique<AuditServiceImpl>(broker_));
   services_.push_back(std::make_unique<CaServiceImpl>(broker_));
+  services_.push_back(std::make_unique<SessionServiceImpl>(broker_));
+  services_.push_back(std::make_unique<KeyServiceImpl>(broker_));
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(cfg.grpc.ToString(), grpc::SslServerCredentials(ssl), &port_);

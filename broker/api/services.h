@@ -3,12 +3,15 @@
 // (see Authorize), converts errors to grpc::Status only here, and audits
 // every change. All hold a Broker& that must outlive them. Thread-safe.
 
+#include "broker/api/api_common.h"
 #include "broker/core/broker.h"
 #include "portcullis/v1/audit.grpc.pb.h"
 #include "portcullis/v1/auth.grpc.pb.h"
 #include "portcullis/v1/ca.grpc.pb.h"
+#include "portcullis/v1/keys.grpc.pb.h"
 #include "portcullis/v1/policy.grpc.pb.h"
 #include "portcullis/v1/roles.grpc.pb.h"
+#include "portcullis/v1/sessions.grpc.pb.h"
 #include "portcullis/v1/targets.grpc.pb.h"
 #include "portcullis/v1/users.grpc.pb.h"
 
@@ -37,6 +40,8 @@ class UserServiceImpl final : public v1::UserService::Service {
 
  private:
   void FillUser(const store::UserRecord& r, v1::User* u);
+  // Ends the user's live sessions at once (disable, delete); returns how many.
+  int EndLiveSessions(const std::string& user);
   core::Broker& b_;
 };
 
@@ -89,6 +94,35 @@ class CaServiceImpl final : public v1::CaService::Service {
   grpc::Status ExportCa(grpc::ServerContext*, const v1::ExportCaRequest*, v1::ExportCaResponse*) override;
 
  private:
+  core::Broker& b_;
+};
+
+class SessionServiceImpl final : public v1::SessionService::Service {
+ public:
+  explicit SessionServiceImpl(core::Broker& b) : b_(b) {}
+  grpc::Status ListSessions(grpc::ServerContext*, const v1::ListSessionsRequest*,
+                            v1::ListSessionsResponse*) override;
+  grpc::Status KillSession(grpc::ServerContext*, const v1::KillSessionRequest*,
+                           v1::KillSessionResponse*) override;
+
+ private:
+  core::Broker& b_;
+};
+
+class KeyServiceImpl final : public v1::KeyService::Service {
+ public:
+  explicit KeyServiceImpl(core::Broker& b) : b_(b) {}
+  grpc::Status AddKey(grpc::ServerContext*, const v1::AddKeyRequest*, v1::AddKeyResponse*) override;
+  grpc::Status ListKeys(grpc::ServerContext*, const v1::ListKeysRequest*,
+                        v1::ListKeysResponse*) override;
+  grpc::Status RemoveKey(grpc::ServerContext*, const v1::RemoveKeyRequest*,
+                         v1::RemoveKeyResponse*) override;
+
+ private:
+  // Whose keys a request is about: the caller (empty `requested` or their
+  // own name), or, for an admin, another existing user. PermissionDenied
+  // for a non-admin naming someone else; NotFound for an unknown user.
+  absl::StatusOr<std::string> Owner(const Caller& caller, const std::string& requested);
   core::Broker& b_;
 };
 

@@ -6,6 +6,12 @@
 
 namespace portcullis::api {
 
+int UserServiceImpl::EndLiveSessions(const std::string& user) {
+  return b_.sessions().EndUserSessions(
+      user, session::EndReason::kUserDisabled,
+      "portcullis: your account was disabled by an administrator; closing.");
+}
+
 void UserServiceImpl::FillUser(const store::UserRecord& r, v1::User* u) {
   u->set_name(r.name);
   for (const auto& role : r.roles) u->add_roles(role);
@@ -68,11 +74,13 @@ grpc::Status UserServiceImpl::SetUserDisabled(grpc::ServerContext* ctx,
     return ToGrpc(absl::FailedPreconditionError("you cannot disable yourself"));
   }
   if (auto st = b_.users().SetDisabled(req->name(), req->disabled()); !st.ok()) return ToGrpc(st);
+  nlohmann::json details = nlohmann::json::object();
   if (req->disabled()) {
     if (auto st = b_.tokens().RevokeUser(req->name()); !st.ok()) return ToGrpc(st);
+    details["sessions_ended"] = EndLiveSessions(req->name());
   }
   if (auto st = AuditChange(b_, *caller, req->disabled() ? "admin.user_disable" : "admin.user_enable",
-                           req->name());
+                           req->name(), std::move(details));
       !st.ok())
     return ToGrpc(st);
   auto rec = b_.users().Get(req->name());
@@ -100,7 +108,9 @@ grpc::Status UserServiceImpl::DeleteUser(grpc::ServerContext* ctx, const v1::Del
   }
   if (auto st = b_.tokens().RevokeUser(req->name()); !st.ok()) return ToGrpc(st);
   if (auto st = b_.users().Delete(req->name()); !st.ok()) return ToGrpc(st);
-  return ToGrpc(AuditChange(b_, *caller, "admin.user_delete", req->name()));
+  const int ended = EndLiveSessions(req->name());
+  return ToGrpc(
+      AuditChange(b_, *caller, "admin.user_delete", req->name(), {{"sessions_ended", ended}}));
 }
 
 }  // namespace portcullis::api

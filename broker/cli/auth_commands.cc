@@ -3,12 +3,53 @@
 #include <iostream>
 
 #include "broker/cli/commands.h"
+#include "broker/cli/ssh_files.h"
 #include "broker/common/files.h"
 #include "broker/common/terminal.h"
 #include "broker/common/time_format.h"
 #include "portcullis/v1/auth.grpc.pb.h"
 
 namespace portcullis::cli {
+
+namespace {
+
+// Checks and writes the SSH files of a login that asked for a certificate.
+int WriteSshLogin(const v1::LoginResponse& resp, const SshFilePaths& paths,
+                  const std::string& public_key, const std::string& broker_host) {
+  if (resp.ssh_certificate().empty()) {
+    return CliContext::Fail(absl::InternalError("the broker returned no SSH login certificate"));
+  }
+  auto info = CheckLoginCertificate(resp.ssh_certificate(), public_key, resp.user());
+  if (!info.ok()) return CliContext::Fail(info.status());
+  SshConfigInput config;
+  config.host = broker_host;
+  config.port = resp.ssh_port();
+  config.user = resp.user();
+  config.targets.assign(resp.ssh_targets().begin(), resp.ssh_targets().end());
+  if (auto st = WriteSshFiles(paths, resp.ssh_certificate(), resp.ssh_host_key(), config);
+      !st.ok())
+    return CliContext::Fail(st);
+  std::cout << "SSH certificate valid until "
+            << FormatUtc(FromUnix(static_cast<int64_t>(info->valid_before))) << ": "
+            << paths.certificate << "\n";
+  if (config.port == 0) {
+    std::cout << "The broker's SSH listener is disabled: no ssh_config written.\n";
+    return kExitOk;
+  }
+  std::cout << "SSH config: " << paths.ssh_config << " (known hosts: " << paths.known_hosts
+            << ")\n";
+  if (config.targets.empty()) {
+    std::cout << "No ssh target is open to you yet; the menu: ssh -F " << paths.ssh_config
+              << " portcullis\n";
+  } else {
+    std::cout << "SSH targets:";
+    for (const auto& t : config.targets) std::cout << " " << t;
+    std::cout << "\nTry: ssh -F " << paths.ssh_config << " " << config.targets.front() << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace
 
 void RegisterAuthCommands(CLI::App& app, CliContext& ctx, int* rc) {
   struct LoginArgs {
@@ -17,6 +58,7 @@ void RegisterAuthCommands(CLI::App& app, CliContext& ctx, int* rc) {
     std::string user;
     std::string totp;
     bool password_stdin = false;
+    bool no_ssh = false;
   };
   auto args = std::make_shared<LoginArgs>();
   auto* login = app.add_subcommand("login", "Log in with password + TOTP; saves a token");
@@ -27,6 +69,8 @@ void RegisterAuthCommands(CLI::App& app, CliContext& ctx, int* rc) {
   login->add_option("--user", args->user, "Portcullis user name")->required();
   login->add_option("--totp", args->totp, "Verification code (prompted if absent)");
   login->add_flag("--password-stdin", args->password_stdin, "Read the password from stdin");
+  login->add_flag("--no-ssh", args->no_ssh,
+                  "Do not ask for an SSH login certificate (no key, ssh_config or known_hosts)");
   login->callback([&ctx, rc, args] {
     std::string ca_path = args->ca.empty() ? ctx.CaPath() : args->ca;
     auto ca = ReadFileBounded(ca_path, 64 * 1024);
@@ -34,6 +78,24 @@ void RegisterAuthCommands(CLI::App& app, CliContext& ctx, int* rc) {
       *rc = CliContext::Fail(absl::FailedPreconditionError(
           "cannot read the broker CA certificate " + ca_path + ": pass --ca FILE"));
       return;
+    }
+    // The SSH key is made (once) before any prompt, so a problem with the
+    // home directory shows before the user types a password.
+    const SshFilePaths ssh_paths = SshFilesIn(CliContext::HomeDir());
+    std::string ssh_public_key, broker_host;
+    if (!args->no_ssh) {
+      auto host = BrokerHost(args->broker);
+      if (!host.ok()) {
+        *rc = CliContext::Fail(host.status());
+        return;
+      }
+      broker_host = *host;
+      auto pub = EnsureLoginKey(ssh_paths);
+      if (!pub.ok()) {
+        *rc = CliContext::Fail(pub.status());
+        return;
+      }
+      ssh_public_key = *pub;
     }
     auto password = args->password_stdin ? ReadSecretFromStdin()
                                           : ReadSecretFromTerminal("Password: ");
@@ -55,6 +117,7 @@ void RegisterAuthCommands(CLI::App& app, CliContext& ctx, int* rc) {
     req.set_user(args->user);
     req.set_password(std::string(password->Reveal()));
     req.set_totp_code(code);
+    req.set_ssh_public_key(ssh_public_key);
     v1::LoginResponse resp;
     auto call = ctx.CallContext();
     grpc::Status st = stub->Login(call.get(), req, &resp);
@@ -70,6 +133,10 @@ void RegisterAuthCommands(CLI::App& app, CliContext& ctx, int* rc) {
     }
     std::cout << "Logged in as " << resp.user() << (resp.admin() ? " (admin)" : "")
               << " until " << FormatUtc(FromUnix(resp.expires_at().seconds())) << "\n";
+    if (!ssh_public_key.empty()) {
+      *rc = WriteSshLogin(resp, ssh_paths, ssh_public_key, broker_host);
+      return;
+    }
     *rc = kExitOk;
   });
 
@@ -81,6 +148,7 @@ void RegisterAuthCommands(CLI::App& app, CliContext& ctx, int* rc) {
     auto call = ctx.CallContext();
     grpc::Status st = stub->Logout(call.get(), v1::LogoutRequest(), &resp);
     ctx.ForgetLogin();
+    RemoveLoginCertificate(SshFilesIn(CliContext::HomeDir()));
     if (!st.ok() && st.error_code() != grpc::StatusCode::UNAUTHENTICATED) {
       *rc = CliContext::Fail(st);
       return;

@@ -21,5 +21,7 @@ void RegisterTargetCommands(CLI::App& app, CliContext& ctx, int* rc);
 void RegisterPolicyCommands(CLI::App& app, CliContext& ctx, int* rc);
 void RegisterAuditCommands(CLI::App& app, CliContext& ctx, int* rc);
 void RegisterCaCommands(CLI::App& app, CliContext& ctx, int* rc);
+void RegisterSessionCommands(CLI::App& app, CliContext& ctx, int* rc);
+void RegisterKeyCommands(CLI::App& app, CliContext& ctx, int* rc);
 
 }  // namespace portcullis::cli

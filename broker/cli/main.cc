@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   RegisterPolicyCommands(app, ctx, &rc);
   RegisterAuditCommands(app, ctx, &rc);
   RegisterCaCommands(app, ctx, &rc);
+  RegisterSessionCommands(app, ctx, &rc);
+  RegisterKeyCommands(app, ctx, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -17,6 +17,7 @@ Broker::Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<sto
       roles_(db_.get()),
       targets_(db_.get()),
       token_store_(db_.get()),
+      keys_(db_.get()),
       meta_(db_.get()),
       box_(std::move(box)),
       role_table_(&roles_) {

@@ -19,6 +19,7 @@
 #include "broker/session/recorder.h"
 #include "broker/session/session_registry.h"
 #include "broker/store/database.h"
+#include "broker/store/key_repo.h"
 #include "broker/store/meta_repo.h"
 #include "broker/store/role_repo.h"
 #include "broker/store/target_repo.h"
@@ -43,6 +44,8 @@ class Broker {
   store::RoleRepo& roles() { return roles_; }
   store::TargetRepo& targets() { return targets_; }
   store::TokenRepo& token_store() { return token_store_; }
+  // SSH public keys users registered (`portcullis keys add`).
+  store::KeyRepo& keys() { return keys_; }
   store::MetaRepo& meta() { return meta_; }
   audit::AuditLog& audit() { return *audit_; }
   const auth::SecretBox& secret_box() const { return box_; }
@@ -69,6 +72,7 @@ class Broker {
   store::RoleRepo roles_;
   store::TargetRepo targets_;
   store::TokenRepo token_store_;
+  store::KeyRepo keys_;
   store::MetaRepo meta_;
   std::unique_ptr<audit::AuditLog> audit_;
   auth::SecretBox box_;

@@ -103,8 +103,24 @@ BEGIN
 END;
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations = {{
+// Version 2: SSH public keys users registered for the SSH listener
+// (`portcullis keys add`). `blob` is the SSH wire encoding; `fingerprint` is
+// "SHA256:" + unpadded base64 of its SHA-256. A user's keys go with the user.
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE user_keys (
+  user        TEXT    NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+  fingerprint TEXT    NOT NULL CHECK (length(fingerprint) > 0),
+  blob        BLOB    NOT NULL CHECK (length(blob) > 0),
+  type        TEXT    NOT NULL,
+  comment     TEXT    NOT NULL DEFAULT '',
+  created_at  INTEGER NOT NULL,
+  PRIMARY KEY (user, fingerprint)
+);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations = {{
     {1, "initial schema: users, roles, targets, tokens, meta, audit log", kV1},
+    {2, "user_keys: registered SSH public keys", kV2},
 }};
 
 }  // namespace

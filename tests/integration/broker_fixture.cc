@@ -70,7 +70,7 @@ absl::Status BrokerFixture::WriteConfig() {
       "data_dir: data\n"
       "listen:\n"
       "  grpc: 127.0.0.1:{}\n"
-      "  ssh: 127.0.0.1:0\n"
+      "  ssh: 127.0.0.1:{}\n"
       "  vnc: 127.0.0.1:0\n"
       "  rdp: 127.0.0.1:0\n"
       "auth:\n"
@@ -80,7 +80,7 @@ absl::Status BrokerFixture::WriteConfig() {
       "  argon2_iterations: 1\n"
       "log:\n"
       "  level: {}\n",
-      port_, options_.token_ttl, options_.lockout_failures, options_.log_level);
+      port_, options_.ssh_port, options_.token_ttl, options_.lockout_failures, options_.log_level);
   return WriteWholeFile(config_path(), yaml, 0640);
 }
 

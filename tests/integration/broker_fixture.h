@@ -1,9 +1,10 @@
 #pragma once
 // BrokerFixture: a real `portcullisd` for end-to-end tests, driven through
 // the real `portcullis` CLI. In its own TempDir it writes a config (API on
-// 127.0.0.1:<free port>, other listeners disabled, cheap Argon2 so tests are
-// fast), runs `portcullisd init --admin alice --password-stdin`, starts the
-// daemon with stdout+stderr going to a log file, and stops it by PID.
+// 127.0.0.1:<free port>, other listeners disabled unless asked for, cheap
+// Argon2 so tests are fast), runs `portcullisd init --admin alice
+// --password-stdin`, starts the daemon with stdout+stderr going to a log
+// file, and stops it by PID.
 //
 // TOTP codes are computed in-process from the enrolment secret. A code is
 // accepted once per user (replay protection) and only within +-1 step of
@@ -41,6 +42,8 @@ struct BrokerOptions {
   std::string admin_password = kAdminPassword;
   // API port; 0 = a free one (Start() retries another if it gets taken).
   int port = 0;
+  // listen.ssh port; 0 = the SSH listener disabled.
+  int ssh_port = 0;
 };
 
 class BrokerFixture {

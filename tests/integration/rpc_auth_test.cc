@@ -10,13 +10,16 @@
 #include <functional>
 #include <nlohmann/json.hpp>
 
+#include "auth/ca/ed25519_key.h"
 #include "tests/integration/api_client.h"
 #include "tests/integration/broker_fixture.h"
 #include "portcullis/v1/audit.grpc.pb.h"
 #include "portcullis/v1/auth.grpc.pb.h"
 #include "portcullis/v1/ca.grpc.pb.h"
+#include "portcullis/v1/keys.grpc.pb.h"
 #include "portcullis/v1/policy.grpc.pb.h"
 #include "portcullis/v1/roles.grpc.pb.h"
+#include "portcullis/v1/sessions.grpc.pb.h"
 #include "portcullis/v1/targets.grpc.pb.h"
 #include "portcullis/v1/users.grpc.pb.h"
 
@@ -45,6 +48,8 @@ std::vector<Rpc> AllRpcs(const std::shared_ptr<grpc::Channel>& ch) {
   std::shared_ptr<v1::PolicyService::Stub> policy = v1::PolicyService::NewStub(ch);
   std::shared_ptr<v1::AuditService::Stub> audit = v1::AuditService::NewStub(ch);
   std::shared_ptr<v1::CaService::Stub> ca = v1::CaService::NewStub(ch);
+  std::shared_ptr<v1::SessionService::Stub> sessions = v1::SessionService::NewStub(ch);
+  std::shared_ptr<v1::KeyService::Stub> keys = v1::KeyService::NewStub(ch);
   std::vector<Rpc> out;
   out.push_back({"AuthService.WhoAmI", false, [auth](grpc::ClientContext* c) {
                    v1::WhoAmIResponse r;
@@ -159,6 +164,35 @@ std::vector<Rpc> AllRpcs(const std::shared_ptr<grpc::Channel>& ch) {
                    v1::ExportCaResponse r;
                    return ca->ExportCa(c, q, &r);
                  }});
+  out.push_back({"SessionService.ListSessions", false, [sessions](grpc::ClientContext* c) {
+                   v1::ListSessionsResponse r;
+                   return sessions->ListSessions(c, {}, &r);
+                 }});
+  out.push_back({"SessionService.KillSession", true, [sessions](grpc::ClientContext* c) {
+                   v1::KillSessionRequest q;
+                   q.set_id("0123456789ab");
+                   v1::KillSessionResponse r;
+                   return sessions->KillSession(c, q, &r);
+                 }});
+  out.push_back({"KeyService.ListKeys", false, [keys](grpc::ClientContext* c) {
+                   v1::ListKeysResponse r;
+                   return keys->ListKeys(c, {}, &r);
+                 }});
+  // A key for someone else's account would let its holder in as them.
+  out.push_back({"KeyService.AddKey", true, [keys](grpc::ClientContext* c) {
+                   v1::AddKeyRequest q;
+                   q.set_user("alice");
+                   q.set_public_key(ca::Ed25519Key::Generate().AuthorizedKeyLine("evil"));
+                   v1::AddKeyResponse r;
+                   return keys->AddKey(c, q, &r);
+                 }});
+  out.push_back({"KeyService.RemoveKey", true, [keys](grpc::ClientContext* c) {
+                   v1::RemoveKeyRequest q;
+                   q.set_user("alice");
+                   q.set_fingerprint("SHA256:x");
+                   v1::RemoveKeyResponse r;
+                   return keys->RemoveKey(c, q, &r);
+                 }});
   out.push_back({"AuthService.Logout", false, [auth](grpc::ClientContext* c) {
                    v1::LogoutResponse r;
                    return auth->Logout(c, {}, &r);
@@ -191,7 +225,8 @@ TEST_F(RpcAuthTest, EveryRpcButLoginNeedsAValidToken) {
   // Every method of every service but Login: a new RPC must be added here.
   int methods = 0;
   for (const char* service : {"AuthService", "UserService", "RoleService", "TargetService",
-                              "PolicyService", "AuditService", "CaService"}) {
+                              "PolicyService", "AuditService", "CaService", "SessionService",
+                              "KeyService"}) {
     const auto* d = google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(
         std::string("portcullis.v1.") + service);
     ASSERT_NE(d, nullptr) << service;
@@ -256,7 +291,7 @@ TEST_F(RpcAuthTest, NonAdminGetsPermissionDeniedAndChangesNothing) {
       EXPECT_TRUE(s.ok()) << rpc.name << ": " << Describe(s);
     }
   }
-  EXPECT_EQ(admin_only, 15);
+  EXPECT_EQ(admin_only, 18);
 
   // Nothing bob asked for happened.
   CommandResult users = Admin({"users", "ls"});
@@ -268,10 +303,16 @@ TEST_F(RpcAuthTest, NonAdminGetsPermissionDeniedAndChangesNothing) {
   CommandResult targets = Admin({"targets", "ls"});
   EXPECT_THAT(targets.out, HasSubstr("hmi-1"));
   EXPECT_THAT(targets.out, Not(HasSubstr("evil")));
+  CommandResult alice_keys = Admin({"keys", "ls", "--user", "alice", "--json"});
+  ASSERT_EQ(alice_keys.exit_code, 0) << Describe(alice_keys);
+  EXPECT_EQ(nlohmann::json::parse(alice_keys.out), nlohmann::json::array());
   CommandResult audit = Admin({"audit", "ls", "--json", "--actor", "bob"});
   ASSERT_EQ(audit.exit_code, 0) << Describe(audit);
   for (const auto& e : nlohmann::json::parse(audit.out)) {
-    EXPECT_EQ(e["type"].get<std::string>().rfind("admin.", 0), std::string::npos) << e.dump();
+    const std::string type = e["type"].get<std::string>();
+    for (const char* prefix : {"admin.", "key.", "session."}) {
+      EXPECT_EQ(type.rfind(prefix, 0), std::string::npos) << e.dump();
+    }
   }
   // alice's TOTP seed was not reset: her next code still works.
   CommandResult alice = broker().LoginAdmin(1);
