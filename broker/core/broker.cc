@@ -1,8 +1,10 @@
 #include "broker/core/broker.h"
 
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "auth/ca/ed25519_key.h"
+#include "broker/common/absl_fmt.h"
 #include "broker/common/files.h"
 #include "recorder/asciicast_factory.h"
 
@@ -81,8 +83,16 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
   return b;
 }
 
-bool Broker::HasSshKey(const std::string&, const std::string&) {
-  return false;  // registered keys: see KeyRepo
+bool Broker::HasSshKey(const std::string& user, const std::string& public_blob) {
+  auto has = keys_.HasKey(user, public_blob);
+  if (!has.ok()) {
+    // Fail closed: a store error refuses the key (the client can still use
+    // password + code).
+    spdlog::error("ssh: looking up a registered key for {} failed: {}", user,
+                  has.status().message());
+    return false;
+  }
+  return *has;
 }
 
 }  // namespace portcullis::core

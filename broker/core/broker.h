@@ -56,7 +56,8 @@ class Broker {
   // The SSH listener's host key (created at init). Only the listener uses it.
   const ca::Ed25519Key& ssh_host_key() const { return *host_key_; }
   SessionRegistry& sessions() { return *sessions_; }
-  // True iff `public_blob` is an SSH key registered for `user`.
+  // True iff `public_blob` is an SSH key registered for `user`
+  // (`portcullis keys add`); false on a store error.
   bool HasSshKey(const std::string& user, const std::string& public_blob);
   // Recorders for sessions, writing under cfg.RecordingsDir().
   session::RecorderFactory& recorders() { return *recorders_; }

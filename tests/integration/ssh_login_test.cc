@@ -53,7 +53,8 @@ class SshLoginTest : public BrokerTest {
          std::vector<std::tuple<std::string, std::string, std::string>>{
              {"rtu-02", "ssh", "a"}, {"rtu-01", "ssh", "a"}, {"hmi-01", "vnc", "a"},
              {"plc-09", "ssh", "b"}}) {
-      CommandResult r = Admin({"targets", "add", name, "--address", "127.0.0.1:22", "--protocol",
+      // Port 1: nothing listens, so a session gets as far as the target.
+      CommandResult r = Admin({"targets", "add", name, "--address", "127.0.0.1:1", "--protocol",
                                proto, "--label", "site=" + site});
       ASSERT_EQ(r.exit_code, 0) << Describe(r);
     }
@@ -92,6 +93,14 @@ class SshLoginTest : public BrokerTest {
       if (e.value("subject", "") == user) out.push_back(e);
     }
     return out;
+  }
+
+  // The SHA256:... field of `ssh-keygen -lf PUB`.
+  static std::string SshKeygenFingerprint(const std::string& pub) {
+    CommandResult r = RunCommand({"ssh-keygen", "-l", "-E", "sha256", "-f", pub});
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    size_t start = r.out.find(' ') + 1;
+    return r.out.substr(start, r.out.find(' ', start) - start);
   }
 
   std::string bob_secret_;
@@ -184,6 +193,18 @@ TEST_F(SshLoginTest, LoginWritesKeyCertificateKnownHostsAndSshConfig) {
   EXPECT_EQ(rows[0]["details"]["key_fingerprint"], ca::Fingerprint(pub_key->blob));
   EXPECT_EQ(rows[0]["details"]["valid_before"], FormatUtc(*valid_before));
 
+  // The files work with the broker's SSH listener: ssh trusts the pinned
+  // host key and the certificate logs bob in without a prompt (BatchMode);
+  // the session then fails only at the unreachable target.
+  CommandResult ssh = RunCommand({"ssh", "-F", BobFile("ssh_config"), "-o", "BatchMode=yes",
+                                  "-o", "ConnectTimeout=10", "rtu-01", "true"},
+                                 "", std::chrono::seconds(40));
+  EXPECT_NE(ssh.exit_code, 0) << Describe(ssh);
+  EXPECT_THAT(ssh.err, Not(HasSubstr("Host key verification failed"))) << Describe(ssh);
+  EXPECT_THAT(ssh.err, Not(HasSubstr("Permission denied"))) << Describe(ssh);
+  CommandResult logins = Admin({"audit", "ls", "--json", "--type", "auth.login", "--actor", "bob"});
+  EXPECT_THAT(logins.out, HasSubstr("login-certificate")) << logins.out;
+
   // A second login keeps the key and replaces the certificate.
   const std::string first_cert = Read(BobFile("id_ed25519-cert.pub"));
   CommandResult again = LoginBob(1);
@@ -196,6 +217,47 @@ TEST_F(SshLoginTest, LoginWritesKeyCertificateKnownHostsAndSshConfig) {
   ASSERT_EQ(logout.exit_code, 0) << Describe(logout);
   EXPECT_EQ(FileMode(BobFile("id_ed25519-cert.pub")), -1);
   EXPECT_EQ(FileMode(BobFile("id_ed25519")), 0600);
+}
+
+// A key registered with `keys add` plus the verification code logs in at
+// the broker's SSH listener (the code is typed through SSH_ASKPASS).
+TEST_F(SshLoginTest, RegisteredKeyPlusCodeLogsInAtTheListener) {
+  ASSERT_NO_FATAL_FAILURE(SetUpBroker());
+  CommandResult login = LoginBob(0, {"--no-ssh"});
+  ASSERT_EQ(login.exit_code, 0) << Describe(login);
+  const std::string key = broker().Join("bob_key");
+  CommandResult gen =
+      RunCommand({"ssh-keygen", "-q", "-t", "ecdsa", "-N", "", "-C", "bob", "-f", key});
+  ASSERT_EQ(gen.exit_code, 0) << Describe(gen);
+  CommandResult add = broker().Cli(Bob(), {"keys", "add", key + ".pub"});
+  ASSERT_EQ(add.exit_code, 0) << Describe(add);
+
+  const std::string askpass = broker().Join("askpass.sh");
+  ASSERT_TRUE(
+      WriteWholeFile(askpass, "#!/bin/sh\necho " + TotpCode(bob_secret_, 1) + "\n", 0700).ok());
+  CommandResult ssh = RunCommand(
+      {"ssh", "-F", "/dev/null", "-i", key, "-o", "IdentitiesOnly=yes", "-o",
+       "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
+       "PreferredAuthentications=publickey,keyboard-interactive", "-o", "ConnectTimeout=10",
+       "-p", std::to_string(broker().options().ssh_port), "bob:rtu-01@127.0.0.1", "true"},
+      "", std::chrono::seconds(40),
+      {"SSH_ASKPASS=" + askpass, "SSH_ASKPASS_REQUIRE=force", "DISPLAY=:0"});
+  EXPECT_THAT(ssh.err, Not(HasSubstr("Permission denied"))) << Describe(ssh);
+  CommandResult logins = Admin({"audit", "ls", "--json", "--type", "auth.login", "--actor", "bob"});
+  EXPECT_THAT(logins.out, HasSubstr("publickey(" + SshKeygenFingerprint(key + ".pub") + ")+totp"))
+      << logins.out;
+
+  // Removed, the key is refused (and the askpass code alone is no password).
+  const std::string fp = SshKeygenFingerprint(key + ".pub");
+  ASSERT_EQ(broker().Cli(Bob(), {"keys", "rm", fp}).exit_code, 0);
+  CommandResult again = RunCommand(
+      {"ssh", "-F", "/dev/null", "-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
+       "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o",
+       "PreferredAuthentications=publickey", "-o", "ConnectTimeout=10", "-p",
+       std::to_string(broker().options().ssh_port), "bob:rtu-01@127.0.0.1", "true"},
+      "", std::chrono::seconds(40));
+  EXPECT_EQ(again.exit_code, 255) << Describe(again);
+  EXPECT_THAT(again.err, HasSubstr("Permission denied")) << Describe(again);
 }
 
 TEST_F(SshLoginTest, NoSshLoginWritesNoSshFiles) {
