@@ -2,6 +2,7 @@
 //   portcullisd init --config FILE --admin NAME [--password-stdin]
 //   portcullisd --config FILE
 #include <signal.h>
+#include <sys/resource.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
@@ -31,6 +32,14 @@ int RunDaemon(const std::string& config_path) {
   spdlog::set_default_logger(spdlog::stderr_color_mt("portcullisd"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
   spdlog::set_level(spdlog::level::from_str(cfg->log_level));
+
+  // Each SSH session holds two sockets and an eventfd: raise the soft
+  // descriptor limit to the hard one.
+  rlimit nofile{};
+  if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+    nofile.rlim_cur = nofile.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &nofile);
+  }
 
   // Signals are taken synchronously by the main thread only.
   sigset_t sigs;

@@ -5,3 +5,4 @@ BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 "$ROOT/$BUILD/tests/bench/bench_foundation"
 "$ROOT/$BUILD/tests/bench/bench_recorder"
+"$ROOT/$BUILD/tests/bench/bench_ssh"

@@ -1,0 +1,322 @@
+// bench_ssh: the SSH access path against its baselines, measured in the same
+// run on loopback (`make bench`; never a timed unit test):
+//  * a 256 MiB stream to `cat >/dev/null` through portcullis (recording on)
+//    vs directly to the same sshd vs OpenSSH ProxyJump through a second sshd;
+//  * session setup (connect to first command output);
+//  * keystroke echo latency p50/p99 through a pty;
+//  * the broker's RSS with N idle sessions (default 1000) and 100 busy ones.
+// Users log in once with `portcullis login` and then use the login
+// certificate (no TOTP per session). Env: BENCH_MIB, BENCH_IDLE, BENCH_BUSY.
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/broker_fixture.h"
+#include "tests/support/sshd_fixture.h"
+
+using namespace portcullis::testing;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+int EnvInt(const char* name, int def) {
+  const char* v = std::getenv(name);
+  return v && *v ? std::atoi(v) : def;
+}
+
+double Seconds(Clock::duration d) { return std::chrono::duration<double>(d).count(); }
+
+[[noreturn]] void Die(const std::string& why) {
+  std::fprintf(stderr, "bench_ssh: %s\n", why.c_str());
+  std::exit(1);
+}
+
+// Runs `ssh -F config host command` with stdin from `in_file` ("" = none);
+// returns the wall time, dies on a non-zero exit.
+double TimeSsh(const std::string& config, const std::string& host, const std::string& command,
+               const std::string& in_file) {
+  auto t0 = Clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int in = open(in_file.empty() ? "/dev/null" : in_file.c_str(), O_RDONLY);
+    int out = open("/dev/null", O_WRONLY);
+    dup2(in, 0);
+    dup2(out, 1);
+    execlp("ssh", "ssh", "-F", config.c_str(), host.c_str(), command.c_str(), nullptr);
+    _exit(127);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  double s = Seconds(Clock::now() - t0);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) Die("ssh " + host + " " + command + " failed");
+  return s;
+}
+
+double Median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+double Percentile(std::vector<double> v, double p) {
+  std::sort(v.begin(), v.end());
+  size_t i = static_cast<size_t>(p * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(i, v.size() - 1)];
+}
+
+// Keystroke echo through `ssh -tt`: writes one character, waits for it to
+// come back (the target pty's echo). Returns per-key latencies in ms.
+std::vector<double> EchoLatency(const std::string& config, const std::string& host, int keys) {
+  int fd = -1;
+  pid_t pid = forkpty(&fd, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    execlp("ssh", "ssh", "-tt", "-F", config.c_str(), host.c_str(), nullptr);
+    _exit(127);
+  }
+  std::string seen;
+  auto read_until = [&](const std::string& what, int timeout_ms) {
+    auto end = Clock::now() + std::chrono::milliseconds(timeout_ms);
+    char buf[4096];
+    while (seen.find(what) == std::string::npos && Clock::now() < end) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 20) > 0) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) break;
+        seen.append(buf, static_cast<size_t>(n));
+      }
+    }
+    return seen.find(what) != std::string::npos;
+  };
+  // A prompt-independent marker: the shell prints it when ready.
+  const std::string ready = "echo READY-$((40+2))\r";
+  (void)!write(fd, ready.data(), ready.size());
+  if (!read_until("READY-42", 20000)) Die("no shell on " + host);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  seen.clear();
+  std::vector<double> ms;
+  for (int i = 0; i < keys; ++i) {
+    const char c = static_cast<char>('a' + i % 26);
+    seen.clear();
+    auto t0 = Clock::now();
+    (void)!write(fd, &c, 1);
+    if (!read_until(std::string(1, c), 5000)) Die("no echo on " + host + ": " + seen);
+    ms.push_back(Seconds(Clock::now() - t0) * 1000.0);
+    std::this_thread::sleep_for(std::chrono::milliseconds(3));
+  }
+  (void)!write(fd, "\x15exit\r", 6);
+  read_until("\n__never__", 2000);  // drain until the shell exits
+  kill(pid, SIGTERM);
+  int st;
+  waitpid(pid, &st, 0);
+  close(fd);
+  return ms;
+}
+
+long RssKiB(pid_t pid, const char* field = "VmRSS:") {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(f, line)) {
+    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field));
+  }
+  return -1;
+}
+
+pid_t SpawnSsh(const std::string& config, const std::string& host, const std::string& command,
+               const std::string& in_file) {
+  pid_t pid = fork();
+  if (pid == 0) {
+    int in = open(in_file.empty() ? "/dev/null" : in_file.c_str(), O_RDONLY);
+    int out = open("/dev/null", O_WRONLY);
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(out, 2);
+    execlp("ssh", "ssh", "-F", config.c_str(), host.c_str(), command.c_str(), nullptr);
+    _exit(127);
+  }
+  return pid;
+}
+
+int LiveSessions(BrokerFixture& broker) {
+  auto r = broker.Cli(broker.AdminHome(), {"sessions", "ls", "--json"});
+  if (r.exit_code != 0) return -1;
+  int n = 0;
+  for (size_t p = 0; (p = r.out.find("\"id\"", p)) != std::string::npos; ++p) ++n;
+  return n;
+}
+
+}  // namespace
+
+int main() {
+  if (!SshdFixture::Available()) {
+    std::printf("bench_ssh: skipped (needs root, sshd and ssh-keygen)\n");
+    return 0;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  rlimit rl{};
+  getrlimit(RLIMIT_NOFILE, &rl);
+  rl.rlim_cur = rl.rlim_max;
+  setrlimit(RLIMIT_NOFILE, &rl);
+  const int mib = EnvInt("BENCH_MIB", 256);
+  const int idle_n = EnvInt("BENCH_IDLE", 1000);
+  const int busy_n = EnvInt("BENCH_BUSY", 100);
+  const std::string login = CurrentUserName();
+
+  BrokerOptions bo;
+  bo.ssh_port = PickFreePort();
+  bo.log_level = "info";
+  BrokerFixture broker(bo);
+  if (auto st = broker.Init(); !st.ok()) Die(std::string(st.message()));
+  if (auto st = broker.Start(); !st.ok()) Die(std::string(st.message()));
+  if (broker.LoginAdmin().exit_code != 0) Die("admin login failed");
+  auto admin = [&](const std::vector<std::string>& args, std::string_view in = "") {
+    auto r = broker.Cli(broker.AdminHome(), args, in);
+    if (r.exit_code != 0) Die("portcullis " + args[0] + ": " + r.err);
+    return r;
+  };
+  const std::string role = "kind: role\nname: bench\nallow:\n  targets: {site: bench}\n  logins: [" +
+                           login + "]\n  protocols: [ssh]\n  file_transfer: both\n";
+  (void)WriteWholeFile(broker.Join("bench-role.yaml"), role);
+  admin({"roles", "apply", "-f", broker.Join("bench-role.yaml")});
+  const std::string password = "bench-password-0123456789";
+  auto secret = broker.AddUser("bench", password, {"bench"});
+  if (!secret.ok()) Die("users add failed");
+  const std::string ca = admin({"ca", "export", "--ssh"}).out;
+
+  TempDir dir("pc-bench");
+  const std::string key = dir.Join("benchkey");
+  if (RunCommand({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key}).exit_code != 0)
+    Die("ssh-keygen failed");
+  auto pub = ReadWholeFile(key + ".pub");
+  (void)WriteWholeFile(dir.Join("authorized_keys"), *pub, 0600);
+  const std::vector<std::string> extra = {"AuthorizedKeysFile " + dir.Join("authorized_keys"),
+                                          "StrictModes no", "MaxStartups 4000:30:8000",
+                                          "AllowTcpForwarding yes", "UseDNS no"};
+  SshdFixture target(SshdOptions{ca, extra});
+  SshdFixture jump(SshdOptions{ca, extra});
+  if (auto st = target.Start(); !st.ok()) Die(std::string(st.message()));
+  if (auto st = jump.Start(); !st.ok()) Die(std::string(st.message()));
+  admin({"targets", "add", "rtu-01", "--address", "127.0.0.1:" + std::to_string(target.port()),
+         "--protocol", "ssh", "--label", "site=bench"});
+
+  const std::string home = broker.Home("bench");
+  if (broker.Login(home, "bench", password, TotpCode(*secret)).exit_code != 0)
+    Die("bench login failed");
+  const std::string via = home + "/ssh_config";
+  const std::string common = "  User " + login + "\n  IdentityFile " + key +
+                             "\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n"
+                             "  UserKnownHostsFile /dev/null\n  LogLevel ERROR\n";
+  const std::string base_cfg = dir.Join("baseline_config");
+  (void)WriteWholeFile(
+      base_cfg, "Host direct\n  HostName 127.0.0.1\n  Port " + std::to_string(target.port()) +
+                    "\n" + common + "Host jump\n  HostName 127.0.0.1\n  Port " +
+                    std::to_string(jump.port()) + "\n" + common +
+                    "Host viajump\n  HostName 127.0.0.1\n  Port " + std::to_string(target.port()) +
+                    "\n  ProxyJump jump\n" + common);
+  // The ssh_config from `portcullis login` also needs our baseline options
+  // for the jump alias; ssh reads both through -F of each path.
+
+  const std::string file = dir.Join("stream.bin");
+  RunCommand({"sh", "-c", "head -c " + std::to_string(mib) + "M /dev/urandom > " + file});
+  std::printf("SSH access path benchmark (loopback, %d MiB stream, recording on)\n", mib);
+  std::fflush(stdout);
+
+  // Warm-up (host keys pinned, page cache).
+  TimeSsh(via, "rtu-01", "true", "");
+  TimeSsh(base_cfg, "direct", "true", "");
+  TimeSsh(base_cfg, "viajump", "true", "");
+
+  auto throughput = [&](const std::string& cfg, const std::string& host) {
+    std::vector<double> t;
+    for (int i = 0; i < 3; ++i) t.push_back(TimeSsh(cfg, host, "cat >/dev/null", file));
+    return mib / Median(t);
+  };
+  const double tp_direct = throughput(base_cfg, "direct");
+  const double tp_jump = throughput(base_cfg, "viajump");
+  const double tp_pc = throughput(via, "rtu-01");
+  std::printf("throughput (MiB/s, median of 3, incl. setup)\n");
+  std::printf("  direct               %8.1f\n", tp_direct);
+  std::printf("  OpenSSH ProxyJump    %8.1f\n", tp_jump);
+  std::printf("  via portcullis       %8.1f   ratio vs direct %.2f (target >= 0.70), vs ProxyJump "
+              "%.2f (target >= 1.50)\n",
+              tp_pc, tp_pc / tp_direct, tp_pc / tp_jump);
+  std::fflush(stdout);
+
+  auto setup = [&](const std::string& cfg, const std::string& host) {
+    std::vector<double> t;
+    for (int i = 0; i < 10; ++i) t.push_back(TimeSsh(cfg, host, "echo ready", ""));
+    return Median(t) * 1000.0;
+  };
+  const double su_direct = setup(base_cfg, "direct");
+  const double su_jump = setup(base_cfg, "viajump");
+  const double su_pc = setup(via, "rtu-01");
+  std::printf("session setup, connect to first output (ms, median of 10)\n");
+  std::printf("  direct %.1f   ProxyJump %.1f   via portcullis %.1f   ratio vs direct %.2f (target "
+              "<= 1.50)\n",
+              su_direct, su_jump, su_pc, su_pc / su_direct);
+  std::fflush(stdout);
+
+  const int keys = EnvInt("BENCH_KEYS", 300);
+  auto ed = EchoLatency(base_cfg, "direct", keys);
+  auto ep = EchoLatency(via, "rtu-01", keys);
+  std::printf("keystroke echo latency (ms, %d keys)\n", keys);
+  std::printf("  direct         p50 %.3f  p99 %.3f\n", Percentile(ed, 0.5), Percentile(ed, 0.99));
+  std::printf("  via portcullis p50 %.3f  p99 %.3f   added p99 %.3f ms (target <= 1.0)\n",
+              Percentile(ep, 0.5), Percentile(ep, 0.99),
+              Percentile(ep, 0.99) - Percentile(ed, 0.99));
+  std::fflush(stdout);
+
+  const pid_t bpid = broker.pid();
+  const long rss0 = RssKiB(bpid);
+  std::vector<pid_t> idle;
+  auto t0 = Clock::now();
+  for (int i = 0; i < idle_n; ++i) {
+    idle.push_back(SpawnSsh(via, "rtu-01", "sleep 3600", ""));
+    if (i % 20 == 19) std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  int live = 0;
+  for (int i = 0; i < 600 && live < idle_n; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    live = LiveSessions(broker);
+  }
+  const long rss_idle = RssKiB(bpid);
+  std::printf("broker RSS (MiB): at start %.1f; %d idle sessions live (of %d, %.0f s to open) %.1f  "
+              "(target <= 512 at 1000)\n",
+              rss0 / 1024.0, live, idle_n, Seconds(Clock::now() - t0), rss_idle / 1024.0);
+  std::fflush(stdout);
+  for (pid_t p : idle) kill(p, SIGTERM);
+  for (pid_t p : idle) waitpid(p, nullptr, 0);
+
+  const std::string busy_file = dir.Join("busy.bin");
+  RunCommand({"sh", "-c", "head -c 32M /dev/urandom > " + busy_file});
+  std::vector<pid_t> busy;
+  long rss_busy = 0;
+  auto b0 = Clock::now();
+  for (int i = 0; i < busy_n; ++i) busy.push_back(SpawnSsh(via, "rtu-01", "cat >/dev/null", busy_file));
+  int done = 0;
+  while (done < busy_n) {
+    rss_busy = std::max(rss_busy, RssKiB(bpid));
+    int st;
+    pid_t p = waitpid(-1, &st, WNOHANG);
+    if (p > 0) {
+      ++done;
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  const double bs = Seconds(Clock::now() - b0);
+  std::printf("broker RSS (MiB): %d busy sessions (32 MiB each, %.1f MiB/s in all) peak %.1f\n",
+              busy_n, busy_n * 32.0 / bs, rss_busy / 1024.0);
+  if (auto st = broker.Stop(); !st.ok()) Die(std::string(st.message()));
+  return 0;
+}
