@@ -402,6 +402,10 @@ void SshConnection::Finish() {
   for (auto& p : channels_) {
     if (p->recorder) (void)p->recorder->Close(session::EndReasonName(end_reason_));
   }
+  // ssh_disconnect() frees every channel of its session, so pairs still held
+  // here (the relay ended on a kill, a lost target or a vanished client)
+  // must release their channels first, or ~ChannelPair frees them again.
+  channels_.clear();
   if (client_ && ssh_is_connected(client_.get())) {
     ssh_blocking_flush(client_.get(), 1000);  // ssh_disconnect does not flush
     ssh_disconnect(client_.get());

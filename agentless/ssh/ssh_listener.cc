@@ -82,6 +82,11 @@ absl::Status SshListener::Start() {
     return absl::UnavailableError(fmt::format("ssh: cannot listen on {}: {}", cfg.ssh.ToString(),
                                               ssh_get_error(bind_.get())));
   }
+  // libssh listens with a backlog of 10, so a burst of connections (a
+  // scan, users reconnecting after a restart) gets SYNs dropped and waits
+  // for TCP retransmits (1 s, 3 s, ...). Listening again raises it.
+  if (listen(ssh_bind_get_fd(bind_.get()), SOMAXCONN) != 0)
+    spdlog::warn("ssh: cannot raise the listen backlog: {}", strerror(errno));
   port_ = cfg.ssh.port;
   if (pipe2(stop_pipe_, O_CLOEXEC | O_NONBLOCK) != 0)
     return absl::InternalError("ssh: cannot create a pipe");

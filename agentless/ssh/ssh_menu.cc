@@ -62,6 +62,14 @@ void SshConnection::MenuInput(ChannelPair* p) {
         p->menu_line.clear();
         if (line.empty()) continue;
         ChooseTarget(p, line);
+        if (p->mode == ChannelPair::Mode::kRelay && i + 1 < n) {
+          // Typed ahead after the choice: for the target's shell, not lost.
+          std::string_view rest(buf + i + 1, static_cast<size_t>(n - i - 1));
+          rest.remove_prefix(p->ForwardFromClient(rest));
+          // A new channel's window takes a menu read (<= 256 bytes); should
+          // it not, the rest waits in the backlog, in order.
+          if (!rest.empty()) p->to_target_backlog.append(rest);
+        }
         continue;
       }
       if (c == 0x03 || c == 0x04) {  // ^C, ^D

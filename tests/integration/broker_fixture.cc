@@ -79,8 +79,10 @@ absl::Status BrokerFixture::WriteConfig() {
       "  argon2_memory_kib: 8192\n"
       "  argon2_iterations: 1\n"
       "log:\n"
-      "  level: {}\n",
-      port_, options_.ssh_port, options_.token_ttl, options_.lockout_failures, options_.log_level);
+      "  level: {}\n"
+      "{}",
+      port_, options_.ssh_port, options_.token_ttl, options_.lockout_failures, options_.log_level,
+      options_.extra_config);
   return WriteWholeFile(config_path(), yaml, 0640);
 }
 

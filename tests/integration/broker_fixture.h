@@ -44,6 +44,8 @@ struct BrokerOptions {
   int port = 0;
   // listen.ssh port; 0 = the SSH listener disabled.
   int ssh_port = 0;
+  // Appended verbatim to the config (top-level sections, e.g. "ssh:\n  ...").
+  std::string extra_config;
 };
 
 class BrokerFixture {

@@ -13,8 +13,11 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <thread>
+#include <utility>
 
 extern char** environ;
 
@@ -33,6 +36,39 @@ bool PortAccepts(int port) {
   bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
   ::close(fd);
   return ok;
+}
+
+// The PIDs of every live descendant of `root` (by the parent PID field of
+// /proc/PID/stat).
+std::vector<pid_t> Descendants(pid_t root) {
+  std::vector<std::pair<pid_t, pid_t>> parent_of;  // (pid, ppid)
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+    auto stat = ReadWholeFile(entry.path().string() + "/stat");
+    if (!stat.ok()) continue;
+    // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
+    size_t close = stat->rfind(')');
+    if (close == std::string::npos) continue;
+    int ppid = 0;
+    char state = 0;
+    if (std::sscanf(stat->c_str() + close + 1, " %c %d", &state, &ppid) != 2) continue;
+    parent_of.emplace_back(static_cast<pid_t>(std::stoi(name)), static_cast<pid_t>(ppid));
+  }
+  std::vector<pid_t> out;
+  std::vector<pid_t> frontier = {root};
+  while (!frontier.empty()) {
+    pid_t p = frontier.back();
+    frontier.pop_back();
+    for (const auto& [pid, ppid] : parent_of) {
+      if (ppid == p) {
+        out.push_back(pid);
+        frontier.push_back(pid);
+      }
+    }
+  }
+  return out;
 }
 
 }  // namespace
@@ -55,8 +91,12 @@ std::string SshdFixture::log() const {
   return text.ok() ? *text : std::string();
 }
 
+std::string SshdFixture::host_key_path() const {
+  return dir_.Join(fmt::format("host_{}_key", options_.host_key_type));
+}
+
 std::string SshdFixture::host_key_pub() const {
-  auto text = ReadWholeFile(dir_.Join("host_ed25519_key.pub"));
+  auto text = ReadWholeFile(host_key_path() + ".pub");
   return text.ok() ? *text : std::string();
 }
 
@@ -66,7 +106,7 @@ absl::Status SshdFixture::WriteConfig() {
   cfg += fmt::format(
       "ListenAddress 127.0.0.1\n"
       "Port {port}\n"
-      "HostKey {dir}/host_ed25519_key\n"
+      "HostKey {key}\n"
       "PidFile {dir}/sshd.pid\n"
       "TrustedUserCAKeys {dir}/trusted_user_ca_keys\n"
       "AuthorizedKeysFile none\n"
@@ -82,7 +122,7 @@ absl::Status SshdFixture::WriteConfig() {
       "PrintMotd no\n"
       "PrintLastLog no\n"
       "LogLevel VERBOSE\n",
-      fmt::arg("port", port_), fmt::arg("dir", dir_.path()));
+      fmt::arg("port", port_), fmt::arg("dir", dir_.path()), fmt::arg("key", host_key_path()));
   return WriteWholeFile(config_path(), cfg, 0644);
 }
 
@@ -93,10 +133,10 @@ absl::Status SshdFixture::Start() {
     return absl::FailedPreconditionError(
         fmt::format("cannot create /run/sshd: {}", std::strerror(errno)));
   }
-  const std::string host_key = dir_.Join("host_ed25519_key");
+  const std::string host_key = host_key_path();
   if (::access(host_key.c_str(), F_OK) != 0) {
-    CommandResult kg = RunCommand(
-        {"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "pc-test-host", "-f", host_key});
+    CommandResult kg = RunCommand({"ssh-keygen", "-q", "-t", options_.host_key_type, "-N", "",
+                                   "-C", "pc-test-host", "-f", host_key});
     if (kg.exit_code != 0) {
       return absl::InternalError(fmt::format("ssh-keygen failed: {}", kg.err));
     }
@@ -105,12 +145,12 @@ absl::Status SshdFixture::Start() {
 
   absl::Status last = absl::InternalError("sshd did not start");
   for (int attempt = 0; attempt < 5; ++attempt) {
-    port_ = PickFreePort();
+    port_ = options_.port != 0 ? options_.port : PickFreePort();
     if (port_ == 0) return absl::InternalError("no free port");
     if (auto st = WriteConfig(); !st.ok()) return st;
     bool port_taken = false;
     last = SpawnAndWait(port_taken);
-    if (last.ok() || !port_taken) return last;
+    if (last.ok() || !port_taken || options_.port != 0) return last;
   }
   return last;
 }
@@ -167,6 +207,15 @@ absl::Status SshdFixture::SpawnAndWait(bool& port_taken) {
   std::string text = log();
   Stop();
   return absl::DeadlineExceededError(fmt::format("sshd did not start listening:\n{}", text));
+}
+
+void SshdFixture::Crash() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGSTOP);  // no new children while we look
+  for (pid_t child : Descendants(pid_)) ::kill(child, SIGKILL);
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
 }
 
 void SshdFixture::Stop() {

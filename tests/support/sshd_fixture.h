@@ -1,6 +1,6 @@
 #pragma once
 // SshdFixture: a real OpenSSH sshd on 127.0.0.1 for integration tests, with
-// its own temp dir, host key (ssh-keygen -t ed25519), config and log. It
+// its own temp dir, host key (ssh-keygen -t ed25519 or rsa), config and log. It
 // trusts the user CA given in the options (TrustedUserCAKeys) and accepts
 // nothing else: no authorized_keys, no passwords, no keyboard-interactive.
 // Started with Start(), stopped by PID with Stop() (also on destruction).
@@ -26,6 +26,10 @@ struct SshdOptions {
   // them (sshd keeps the first value it reads for most keywords). No "Match".
   std::vector<std::string> extra_config;
   std::string sshd_path = "/usr/sbin/sshd";  // sshd requires an absolute path
+  // Listen on this port (0 = a free one; a fixed port is not retried).
+  int port = 0;
+  // The host key's type for ssh-keygen -t: "ed25519" or "rsa" (3072 bits).
+  std::string host_key_type = "ed25519";
 };
 
 class SshdFixture {
@@ -44,7 +48,11 @@ class SshdFixture {
   // taken meanwhile. Errors include the sshd log.
   [[nodiscard]] absl::Status Start();
   // SIGTERM, then SIGKILL after 5 s; reaps the process. Idempotent.
+  // Connections already open live on in sshd's per-connection children.
   void Stop();
+  // SIGKILLs sshd and every process it forked (its live connections die
+  // with it, as when the target goes down), found by parent PID in /proc.
+  void Crash();
 
   // Replaces the TrustedUserCAKeys file; sshd reads it on every login.
   [[nodiscard]] absl::Status SetTrustedUserCaKeys(std::string_view content);
@@ -57,6 +65,8 @@ class SshdFixture {
   std::string log() const;
   // The host public key line ("ssh-ed25519 AAAA... comment").
   std::string host_key_pub() const;
+  // Path of the host private key (host_<type>_key in dir()).
+  std::string host_key_path() const;
 
  private:
   absl::Status WriteConfig();
