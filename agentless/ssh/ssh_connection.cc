@@ -401,6 +401,10 @@ void SshConnection::Pump() {
 void SshConnection::Finish() {
   for (auto& p : channels_) {
     if (p->recorder) (void)p->recorder->Close(session::EndReasonName(end_reason_));
+    if (p->kind == ChannelPair::Kind::kTunnel) {
+      Audit("tunnel.close", target_name_, std::string(session::EndReasonName(end_reason_)),
+            {{"destination", p->tunnel_dest}, {"bytes_up", p->up}, {"bytes_down", p->down}});
+    }
   }
   // ssh_disconnect() frees every channel of its session, so pairs still held
   // here (the relay ended on a kill, a lost target or a vanished client)
@@ -416,7 +420,10 @@ void SshConnection::Finish() {
   }
   const auto dur = std::chrono::duration_cast<std::chrono::seconds>(broker_->clock()->Now() -
                                                                     started_);
-  Audit("session.end", target_name_.empty() ? "(menu)" : target_name_, "success",
+  const std::string subject = !target_name_.empty()      ? target_name_
+                              : !address_.target.empty() ? address_.target
+                                                         : "(menu)";
+  Audit("session.end", subject, "success",
         {{"reason", session::EndReasonName(end_reason_)},
          {"bytes_up", BytesUp()},
          {"bytes_down", BytesDown()},

@@ -285,9 +285,16 @@ int main() {
     if (i % 20 == 19) std::this_thread::sleep_for(std::chrono::milliseconds(150));
   }
   int live = 0;
-  for (int i = 0; i < 600 && live < idle_n; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Until every session is live, or nothing changed for 30 s.
+  int last = -1;
+  auto changed = Clock::now();
+  while (live < idle_n && Clock::now() - changed < std::chrono::seconds(30)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1000));
     live = LiveSessions(broker);
+    if (live != last) {
+      last = live;
+      changed = Clock::now();
+    }
   }
   const long rss_idle = RssKiB(bpid);
   std::printf("broker RSS (MiB): at start %.1f; %d idle sessions live (of %d, %.0f s to open) %.1f  "
