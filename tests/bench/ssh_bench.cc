@@ -114,7 +114,7 @@ std::vector<double> EchoLatency(const std::string& config, const std::string& ho
     ms.push_back(Seconds(Clock::now() - t0) * 1000.0);
     std::this_thread::sleep_for(std::chrono::milliseconds(3));
   }
-  (void)!write(fd, "\x15exit\r", 6);
+  (void)!write(fd, "\x15" "exit\r", 6);
   read_until("\n__never__", 2000);  // drain until the shell exits
   kill(pid, SIGTERM);
   int st;
