@@ -284,7 +284,7 @@ int main() {
   // caps connections that have not authenticated yet).
   int live = 0;
   for (int i = 0; i < idle_n; ++i) {
-    idle.push_back(SpawnSsh(via, "rtu-01", "sleep 3600", ""));
+    idle.push_back(SpawnSsh(via, "rtu-01", "sleep 3607", ""));
     if (i % 50 == 49 || i == idle_n - 1) {
       auto deadline = Clock::now() + std::chrono::seconds(60);
       while (live < i + 1 - 2 && Clock::now() < deadline) {
@@ -302,6 +302,8 @@ int main() {
   std::fflush(stdout);
   for (pid_t p : idle) kill(p, SIGTERM);
   for (pid_t p : idle) waitpid(p, nullptr, 0);
+  // Without a pty, the target's `sleep` outlives its session: end them.
+  RunCommand({"pkill", "-f", "^sleep 3607$"});
 
   const std::string busy_file = dir.Join("busy.bin");
   RunCommand({"sh", "-c", "head -c 32M /dev/urandom > " + busy_file});
