@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "auth/ca/ed25519_key.h"
 #include "auth/ca/ssh_certificate.h"
 #include "broker/common/encoding.h"
 #include "broker/common/secret.h"
@@ -23,12 +24,6 @@ struct MessageDeleter {
   void operator()(ssh_message m) const { ssh_message_free(m); }
 };
 using MessagePtr = std::unique_ptr<ssh_message_struct, MessageDeleter>;
-
-std::string Fingerprint(const std::string& blob) {
-  std::string b64 = Base64Encode(Sha256(blob));
-  while (!b64.empty() && b64.back() == '=') b64.pop_back();
-  return "SHA256:" + b64;
-}
 
 bool IsCertificate(ssh_key key) {
   switch (ssh_key_type(key)) {
@@ -192,7 +187,7 @@ absl::StatusOr<SshAuthResult> AuthenticateClient(ssh_session session,
           ssh_message_auth_reply_success(msg.get(), 0);
           return SshAuthResult{*id, address, "login-certificate"};
         }
-        key_fp = Fingerprint(blob);
+        key_fp = ca::Fingerprint(blob);
         step = Step::kKeyVerified;
         ssh_message_auth_set_methods(msg.get(), SSH_AUTH_METHOD_INTERACTIVE);
         ssh_message_auth_reply_success(msg.get(), 1);  // partial: the code is still due

@@ -107,50 +107,58 @@ void ChannelPair::AttachTarget(ssh_channel ch) {
   ssh_set_channel_callbacks(ch, &target_cb);
 }
 
+namespace {
+
+// Writes as much of `bytes` as `ch`'s window takes now (stream 1 = stderr);
+// returns how many were written. Never blocks.
+size_t WriteSome(ssh_channel ch, std::string_view bytes, int stream) {
+  uint32_t n = std::min<uint32_t>({ssh_channel_window_size(ch), kChunk,
+                                   static_cast<uint32_t>(bytes.size())});
+  if (n == 0) return 0;
+  int w = stream ? ssh_channel_write_stderr(ch, bytes.data(), n)
+                 : ssh_channel_write(ch, bytes.data(), n);
+  return w > 0 ? static_cast<size_t>(w) : 0;
+}
+
+// Sends `bytes` in order after anything already waiting in `backlog`;
+// what the window does not take now waits there.
+void SendOrQueue(ssh_channel ch, std::string& backlog, std::string_view bytes, int stream) {
+  while (backlog.empty() && !bytes.empty()) {
+    size_t w = WriteSome(ch, bytes, stream);
+    if (w == 0) break;
+    bytes.remove_prefix(w);
+  }
+  backlog.append(bytes);
+}
+
+// Writes what the window takes of `backlog`; true if anything moved.
+bool Flush(ssh_channel ch, std::string& backlog, int stream) {
+  bool moved = false;
+  while (ch != nullptr && !backlog.empty()) {
+    size_t w = WriteSome(ch, backlog, stream);
+    if (w == 0) break;
+    backlog.erase(0, w);
+    moved = true;
+  }
+  return moved;
+}
+
+}  // namespace
+
 void ChannelPair::SendToTarget(std::string_view bytes) {
   if (bytes.empty() || target == nullptr || eof_sent_to_target) return;
-  if (to_target_backlog.empty()) {
-    uint32_t win = ssh_channel_window_size(target);
-    uint32_t n = std::min<uint32_t>(win, static_cast<uint32_t>(bytes.size()));
-    if (n > 0) {
-      int w = ssh_channel_write(target, bytes.data(), n);
-      if (w > 0) bytes.remove_prefix(static_cast<size_t>(w));
-    }
-  }
-  to_target_backlog.append(bytes);
+  SendOrQueue(target, to_target_backlog, bytes, 0);
 }
 
 void ChannelPair::SendToClient(std::string_view bytes, int stream) {
   if (bytes.empty() || client == nullptr || eof_sent_to_client) return;
-  if (to_client_backlog[stream].empty()) {
-    uint32_t win = ssh_channel_window_size(client);
-    uint32_t n = std::min<uint32_t>(win, static_cast<uint32_t>(bytes.size()));
-    if (n > 0) {
-      int w = stream ? ssh_channel_write_stderr(client, bytes.data(), n)
-                     : ssh_channel_write(client, bytes.data(), n);
-      if (w > 0) bytes.remove_prefix(static_cast<size_t>(w));
-    }
-  }
-  to_client_backlog[stream].append(bytes);
+  SendOrQueue(client, to_client_backlog[stream], bytes, stream);
 }
 
 bool ChannelPair::FlushBacklogs() {
-  bool moved = false;
-  auto flush = [&](ssh_channel ch, std::string& backlog, int stream) {
-    while (!backlog.empty() && ch != nullptr) {
-      uint32_t win = ssh_channel_window_size(ch);
-      if (win == 0) return;
-      uint32_t n = std::min<uint32_t>({win, kChunk, static_cast<uint32_t>(backlog.size())});
-      int w = stream ? ssh_channel_write_stderr(ch, backlog.data(), n)
-                     : ssh_channel_write(ch, backlog.data(), n);
-      if (w <= 0) return;
-      backlog.erase(0, static_cast<size_t>(w));
-      moved = true;
-    }
-  };
-  flush(target, to_target_backlog, 0);
-  flush(client, to_client_backlog[0], 0);
-  flush(client, to_client_backlog[1], 1);
+  bool moved = Flush(target, to_target_backlog, 0);
+  moved |= Flush(client, to_client_backlog[0], 0);
+  moved |= Flush(client, to_client_backlog[1], 1);
   return moved;
 }
 

@@ -251,14 +251,19 @@ void SshConnection::Run() {
   Finish();
 }
 
-int SshConnection::OnWakeup(socket_t fd, int, void*) {
+int SshConnection::OnWakeup(socket_t fd, int, void* userdata) {
   uint64_t v;
   while (read(fd, &v, sizeof v) > 0) {
   }
+  static_cast<SshConnection*>(userdata)->posted_ = true;
   return 0;
 }
 
 void SshConnection::HandleWakeup() {
+  // The relay loop calls this after every poll: stay off the mutex unless
+  // another thread posted something (it always writes the eventfd after).
+  if (!posted_) return;
+  posted_ = false;
   std::optional<std::pair<session::EndReason, std::string>> end;
   std::deque<std::string> notices;
   {

@@ -136,6 +136,7 @@ class SshConnection final : public session::LiveSession {
   std::optional<std::pair<session::EndReason, std::string>> end_request_;
   std::deque<std::string> notices_;
   bool ending_ = false;  // owner thread only
+  bool posted_ = false;  // owner thread only: the eventfd fired since the last HandleWakeup
   session::EndReason end_reason_ = session::EndReason::kClientClosed;
 };
 

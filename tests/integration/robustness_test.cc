@@ -22,26 +22,11 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A TCP connection to 127.0.0.1:port; -1 on failure.
-int Connect(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 // Sends `bytes` and EOF, reads whatever comes back (until EOF, or 2 s of
 // silence), closes.
 // Returns the number of bytes the server answered with.
 size_t SendJunk(int port, const std::string& bytes) {
-  int fd = Connect(port);
+  int fd = ConnectLoopback(port);
   if (fd < 0) return 0;
   size_t off = 0;
   while (off < bytes.size()) {
@@ -105,7 +90,7 @@ TEST_F(RobustnessTest, JunkOnTheApiPortHurtsNoOne) {
   ASSERT_NO_FATAL_FAILURE(StartBrokerAndLoginAdmin());
   const int port = broker().port();
   // An idle connection stays open the whole time (a slow client).
-  int idle = Connect(port);
+  int idle = ConnectLoopback(port);
   ASSERT_GE(idle, 0);
 
   std::string garbage;

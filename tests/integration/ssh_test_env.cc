@@ -132,20 +132,6 @@ void EchoServer::Loop() {
   for (int c : clients) ::close(c);
 }
 
-int ConnectLoopback(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -1;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    ::close(fd);
-    return -1;
-  }
-  return fd;
-}
-
 std::string EchoRoundTrip(int fd, std::string_view data, std::chrono::milliseconds timeout) {
   const auto deadline = SteadyClock::now() + timeout;
   std::string_view left = data;

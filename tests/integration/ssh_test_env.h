@@ -75,8 +75,6 @@ class EchoServer {
   std::thread thread_;
 };
 
-// Connects to 127.0.0.1:port; -1 on failure.
-int ConnectLoopback(int port);
 // Sends `data` on `fd` and reads until `data.size()` bytes came back, EOF or
 // `timeout`. Returns what came back.
 std::string EchoRoundTrip(int fd, std::string_view data,

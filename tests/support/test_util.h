@@ -53,6 +53,9 @@ CommandResult RunCommand(const std::vector<std::string>& argv, std::string_view 
                          std::chrono::milliseconds timeout = std::chrono::seconds(30),
                          const std::vector<std::string>& extra_env = {});
 
+// A TCP connection to 127.0.0.1:port; -1 on failure.
+int ConnectLoopback(int port);
+
 // Whole-file helpers for tests.
 [[nodiscard]] absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 [[nodiscard]] absl::Status WriteWholeFile(const std::string& path, std::string_view data,
