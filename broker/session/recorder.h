@@ -10,9 +10,11 @@
 // the session must end (fail closed).
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -24,11 +26,57 @@ struct RecordingInfo {
   std::string session_id;
   int channel = 0;  // the n-th recorded channel of this session (0, 1, ...)
   std::string user, login, target, protocol, source;
+  std::string target_address;  // HOST:PORT the broker connected to
   std::string command;  // exec command; "" for a shell
   std::string term = "xterm";
   int cols = 80, rows = 24;
   bool record_input = false;  // the role's record_input
   TimePoint started{};
+  // Why the session was allowed (sealed into the manifest).
+  std::vector<std::string> roles;      // the user's roles at the decision
+  std::string rule;                    // the deciding rule, e.g. "role ops allow: ..."
+  std::vector<std::string> approvals;  // approval ids (none until approvals exist)
+  uint64_t certificate_serial = 0;     // serial of the target certificate; 0 = none
+
+  // "<session_id>.<channel>": names the recording's files and its manifest.
+  std::string RecordingId() const { return session_id + "." + std::to_string(channel); }
+};
+
+// Signs recording seals (checkpoint lines and manifests, see
+// docs/recordings.md) with the broker's Ed25519 recording key. The key stays
+// behind this seam (core::Authority implements it). Thread-safe.
+class RecordingSigner {
+ public:
+  virtual ~RecordingSigner() = default;
+  // The raw 64-byte Ed25519 signature of `payload`. Implementations refuse
+  // (InvalidArgument) anything that is not a seal payload: a checkpoint line
+  // starting "portcullis-checkpoint/1 " or a manifest starting
+  // "{\n  \"format\": \"portcullis-recording-manifest/1\"".
+  [[nodiscard]] virtual absl::StatusOr<std::string> SignRecordingSeal(std::string_view payload) = 0;
+  // The raw 32-byte public key (for manifests' "key" and for verification).
+  virtual std::string RecordingPublicKey() const = 0;
+};
+
+// What a catalogue (the broker's recordings table) learns about each
+// recording. Thread-safe.
+struct RecordingEnd {
+  std::string recording_id;
+  std::string state;  // "complete" (sealed) or "failed" (write failed; prefix sealed if possible)
+  std::string end_reason;
+  std::string failure;  // why it failed; "" when complete
+  TimePoint ended{};
+  uint64_t size = 0;
+  std::string sha256_hex;  // of the file as sealed; "" if it could not be sealed
+};
+
+class RecordingObserver {
+ public:
+  virtual ~RecordingObserver() = default;
+  // Called before the first byte is written. A failure refuses the
+  // recording (and so the session): nothing unrecorded, nothing uncatalogued.
+  [[nodiscard]] virtual absl::Status Opened(const RecordingInfo& info, const std::string& path) = 0;
+  // Called once, after the recording is closed and its manifest written.
+  virtual void Closed(const RecordingEnd& end) = 0;
 };
 
 class TerminalRecorder {
