@@ -85,6 +85,66 @@ absl::Status ReadListen(const ErrorSink& err, const YAML::Node& n, std::string_v
   return absl::OkStatus();
 }
 
+absl::Status ReadByteSize(const ErrorSink& err, const YAML::Node& n, std::string_view field,
+                          uint64_t lo, uint64_t hi, std::string_view range, uint64_t* out) {
+  auto s = Scalar(err, n, field);
+  if (!s.ok()) return s.status();
+  auto v = ParseByteSize(*s);
+  if (!v.ok()) return err.At(n, field, std::string(v.status().message()));
+  if (*v < lo || *v > hi) return err.At(n, field, fmt::format("must be {}", range));
+  *out = *v;
+  return absl::OkStatus();
+}
+
+absl::Status ParseRecordings(const YAML::Node& r, const ErrorSink& err,
+                             const std::filesystem::path& base, BrokerConfig* cfg) {
+  if (auto st = CheckKeys(err, r, "recordings",
+                          {"dir", "retention", "max_size", "min_free", "checkpoint_interval"});
+      !st.ok())
+    return st;
+  if (auto n = r["dir"]) {
+    auto s = Scalar(err, n, "recordings.dir");
+    if (!s.ok()) return s.status();
+    if (s->empty()) return err.At(n, "recordings.dir", "must not be empty");
+    std::filesystem::path p(*s);
+    cfg->recordings_dir = (p.is_absolute() ? p : base / p).lexically_normal().string();
+  }
+  if (auto n = r["retention"]) {
+    auto s = Scalar(err, n, "recordings.retention");
+    if (!s.ok()) return s.status();
+    if (*s == "0") {
+      cfg->recording_retention = std::chrono::seconds(0);
+    } else {
+      if (auto st = ReadDuration(err, n, "recordings.retention", &cfg->recording_retention);
+          !st.ok())
+        return st;
+      if (cfg->recording_retention < std::chrono::hours(24))
+        return err.At(n, "recordings.retention", "at least 1d (or 0 to keep recordings forever)");
+    }
+  }
+  if (auto n = r["max_size"]) {
+    if (auto st = ReadByteSize(err, n, "recordings.max_size", uint64_t{1} << 20,
+                               uint64_t{16} << 30, "from 1MiB to 16GiB", &cfg->recording_max_bytes);
+        !st.ok())
+      return st;
+  }
+  if (auto n = r["min_free"]) {
+    if (auto st = ReadByteSize(err, n, "recordings.min_free", 0, uint64_t{1} << 40,
+                               "at most 1TiB", &cfg->recording_min_free_bytes);
+        !st.ok())
+      return st;
+  }
+  if (auto n = r["checkpoint_interval"]) {
+    if (auto st = ReadDuration(err, n, "recordings.checkpoint_interval",
+                               &cfg->recording_checkpoint_interval);
+        !st.ok())
+      return st;
+    if (cfg->recording_checkpoint_interval > std::chrono::seconds(5))
+      return err.At(n, "recordings.checkpoint_interval", "at most 5s");
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<BrokerConfig> ParseNode(const YAML::Node& root, const ErrorSink& err,
                                        const std::string& path) {
   BrokerConfig cfg;
@@ -93,7 +153,7 @@ absl::StatusOr<BrokerConfig> ParseNode(const YAML::Node& root, const ErrorSink& 
   std::filesystem::path base = abs.parent_path();
   cfg.data_dir = (base / "data").string();
   if (root.IsNull()) return cfg;
-  if (auto st = CheckKeys(err, root, "", {"data_dir", "listen", "tls", "auth", "ssh_ca", "ssh", "log"});
+  if (auto st = CheckKeys(err, root, "", {"data_dir", "listen", "tls", "auth", "ssh_ca", "ssh", "recordings", "log"});
       !st.ok()) {
     return st;
   }
@@ -247,6 +307,9 @@ absl::StatusOr<BrokerConfig> ParseNode(const YAML::Node& root, const ErrorSink& 
       cfg.ssh_max_sessions = static_cast<int>(v);
     }
   }
+  if (auto r = root["recordings"]) {
+    if (auto st = ParseRecordings(r, err, base, &cfg); !st.ok()) return st;
+  }
   if (auto l = root["log"]) {
     if (auto st = CheckKeys(err, l, "log", {"level"}); !st.ok()) return st;
     if (l["level"]) {
@@ -302,6 +365,28 @@ absl::StatusOr<ListenAddress> ParseListenAddress(std::string_view text) {
   out.host = std::string(host);
   out.port = static_cast<uint16_t>(p);
   return out;
+}
+
+absl::StatusOr<uint64_t> ParseByteSize(std::string_view text) {
+  auto bad = [&] {
+    return absl::InvalidArgumentError(
+        fmt::format("bad size '{}': want bytes or e.g. 512KiB, 64MiB, 16GiB", text));
+  };
+  size_t i = 0;
+  uint64_t n = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    if (n > (uint64_t{1} << 50)) return bad();
+    n = n * 10 + static_cast<uint64_t>(text[i] - '0');
+    ++i;
+  }
+  if (i == 0) return bad();
+  static const std::map<std::string_view, int> kShift = {
+      {"", 0},   {"B", 0},    {"K", 10},   {"KiB", 10}, {"M", 20},
+      {"MiB", 20}, {"G", 30}, {"GiB", 30}, {"T", 40},   {"TiB", 40}};
+  auto it = kShift.find(text.substr(i));
+  if (it == kShift.end()) return bad();
+  if (n > (uint64_t{1} << (60 - it->second))) return bad();  // far beyond any limit
+  return n << it->second;
 }
 
 absl::StatusOr<BrokerConfig> ParseConfig(std::string_view yaml, const std::string& path) {
@@ -371,6 +456,13 @@ ssh:
   max_unauthenticated: 256  # concurrent connections that have not authenticated yet
   max_sessions: 4096      # concurrent SSH connections
   target_timeout: 15s     # connecting and logging in to a target
+
+recordings:
+  # dir: /srv/recordings  # where recordings, manifests and seals go; default <data_dir>/recordings
+  retention: 365d         # older recordings are deleted (not those on legal hold); 0 = keep forever
+  max_size: 16GiB         # a recording reaching this ends its session (1MiB..16GiB)
+  min_free: 64MiB         # new sessions are refused while the disk has less free space
+  checkpoint_interval: 4s # how often a signed checkpoint seals what was written (1s..5s)
 
 log:
   level: info

@@ -53,6 +53,15 @@ struct BrokerConfig {
 
   std::string log_level = "info";
 
+  // Recordings (the `recordings:` section).
+  std::string recordings_dir;  // absolute; empty = <data_dir>/recordings
+  // Recordings older than this are deleted (unless on legal hold); 0 = kept
+  // forever.
+  std::chrono::seconds recording_retention{365 * 86400};
+  uint64_t recording_max_bytes = uint64_t{16} << 30;      // one recording
+  uint64_t recording_min_free_bytes = uint64_t{64} << 20;  // new sessions refused below
+  std::chrono::seconds recording_checkpoint_interval{4};   // 1s..5s
+
   // Paths inside the data directory.
   std::string DbPath() const { return data_dir + "/portcullis.db"; }
   std::string AuditAnchorPath() const { return data_dir + "/audit.anchor"; }
@@ -66,11 +75,18 @@ struct BrokerConfig {
   std::string TlsCaKeyPath() const { return TlsDir() + "/ca.key"; }
   std::string TlsServerCertPath() const { return TlsDir() + "/server.pem"; }
   std::string TlsServerKeyPath() const { return TlsDir() + "/server.key"; }
-  std::string RecordingsDir() const { return data_dir + "/recordings"; }
+  std::string RecordingsDir() const {
+    return recordings_dir.empty() ? data_dir + "/recordings" : recordings_dir;
+  }
+  // The Ed25519 key that seals recordings (PKCS#8 PEM, 0600).
+  std::string RecordingKeyPath() const { return KeysDir() + "/recording_ed25519"; }
 };
 
 // Parses YAML text. `path` is used for messages and to resolve data_dir.
 [[nodiscard]] absl::StatusOr<BrokerConfig> ParseConfig(std::string_view yaml, const std::string& path);
+// "1048576", "512KiB", "64MiB", "16GiB", "1TiB" (also K, M, G, T and B):
+// a byte count with an optional binary unit.
+[[nodiscard]] absl::StatusOr<uint64_t> ParseByteSize(std::string_view text);
 // Reads and parses a config file (at most 1 MiB).
 [[nodiscard]] absl::StatusOr<BrokerConfig> LoadConfig(const std::string& path);
 // The commented default config written by `portcullisd init`.
