@@ -118,9 +118,45 @@ CREATE TABLE user_keys (
 );
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations = {{
+// Version 3: the catalogue of session recordings (store/recording_repo.h).
+// `id` is "<session_id>.<channel>", the files' name; `path` is the .cast file
+// relative to the recordings directory. Times are unix MICROseconds (UTC);
+// ended_us is 0 while recording. A deleted recording (retention) keeps its
+// row, with deleted_at (unix seconds) set, for the audit trail. Users are not
+// referenced: recordings outlive their users.
+constexpr std::string_view kV3 = R"sql(
+CREATE TABLE recordings (
+  id         TEXT    PRIMARY KEY CHECK (length(id) > 0),
+  session_id TEXT    NOT NULL,
+  channel    INTEGER NOT NULL CHECK (channel >= 0),
+  user       TEXT    NOT NULL,
+  login      TEXT    NOT NULL DEFAULT '',
+  target     TEXT    NOT NULL DEFAULT '',
+  protocol   TEXT    NOT NULL,
+  source     TEXT    NOT NULL DEFAULT '',
+  command    TEXT    NOT NULL DEFAULT '',
+  path       TEXT    NOT NULL CHECK (length(path) > 0),
+  started_us INTEGER NOT NULL,
+  ended_us   INTEGER NOT NULL DEFAULT 0,
+  size       INTEGER NOT NULL DEFAULT 0,
+  sha256     TEXT    NOT NULL DEFAULT '',
+  state      TEXT    NOT NULL DEFAULT 'recording'
+                     CHECK (state IN ('recording', 'complete', 'truncated', 'failed')),
+  end_reason TEXT    NOT NULL DEFAULT '',
+  failure    TEXT    NOT NULL DEFAULT '',
+  legal_hold INTEGER NOT NULL DEFAULT 0 CHECK (legal_hold IN (0, 1)),
+  deleted_at INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX recordings_started ON recordings(started_us);
+CREATE INDEX recordings_user ON recordings(user, started_us);
+CREATE INDEX recordings_target ON recordings(target, started_us);
+CREATE INDEX recordings_state ON recordings(state);
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations = {{
     {1, "initial schema: users, roles, targets, tokens, meta, audit log", kV1},
     {2, "user_keys: registered SSH public keys", kV2},
+    {3, "recordings: the catalogue of session recordings", kV3},
 }};
 
 }  // namespace
