@@ -27,6 +27,8 @@ std::vector<Assigned> Resolve(const std::map<std::string, Role>& roles,
     Assigned a{Printable(name), nullptr, ""};
     if (name == kAdminRole) {
       a.note = "built-in admin role grants no target access";
+    } else if (name == kAuditorRole) {
+      a.note = "built-in auditor role grants no target access";
     } else if (auto it = roles.find(name); it == roles.end()) {
       a.note = "unknown role";
     } else {

@@ -59,6 +59,10 @@ bool IsValidLogin(std::string_view s);
 // The built-in administrator role. It cannot be defined in YAML and grants no
 // access to targets.
 inline constexpr std::string_view kAdminRole = "admin";
+// The built-in reviewer role: may list, replay, export, verify and search
+// every recording. Like admin, it cannot be defined in YAML and grants no
+// access to targets.
+inline constexpr std::string_view kAuditorRole = "auditor";
 
 // Normalises a tunnel destination "HOST:PORT" or "[V6]:PORT": port 1..65535
 // without leading zeros kept, hostname lowercased (RFC 1123 labels, not all

@@ -455,6 +455,9 @@ absl::StatusOr<Role> RoleReader::ReadRole(const YAML::Node& doc, int doc_line, i
   if (*name_value == kAdminRole) {
     return Error(name->line, "name", "'admin' is the reserved built-in role");
   }
+  if (*name_value == kAuditorRole) {
+    return Error(name->line, "name", "'auditor' is the reserved built-in reviewer role");
+  }
   Role role;
   role.name = std::move(*name_value);
   *name_line = name->line;

@@ -23,6 +23,8 @@
 namespace portcullis::core {
 
 inline constexpr std::string_view kAdminRole = "admin";
+// Reviewers: may list, replay, export, verify and search every recording.
+inline constexpr std::string_view kAuditorRole = "auditor";
 inline constexpr std::string_view kInvalidCredentials = "invalid credentials";
 
 struct Identity {

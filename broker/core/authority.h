@@ -5,6 +5,10 @@
 // touch the CA key, the recording key or the database directly. Today it runs
 // in-process (LocalAuthority); the interface allows moving it to a separate
 // process later. Implementations are thread-safe.
+//
+// It is also the RecordingSigner: recorders hand it checkpoint lines and
+// manifests to seal with the recording key (SignRecordingSeal refuses any
+// other payload, so the key cannot be made to sign something else).
 
 #include <chrono>
 #include <map>
@@ -17,10 +21,11 @@
 #include "auth/ca/ssh_ca.h"
 #include "auth/policy/engine.h"
 #include "auth/policy/role.h"
+#include "broker/session/recorder.h"
 
 namespace portcullis::core {
 
-class Authority {
+class Authority : public session::RecordingSigner {
  public:
   virtual ~Authority() = default;
   // Decides `req` against the current role table (roles are looked up by

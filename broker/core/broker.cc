@@ -21,6 +21,7 @@ Broker::Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<sto
       token_store_(db_.get()),
       keys_(db_.get()),
       meta_(db_.get()),
+      recording_repo_(db_.get()),
       box_(std::move(box)),
       role_table_(&roles_) {
   audit_ = std::make_unique<audit::AuditLog>(db_.get(), clock_, cfg_.AuditAnchorPath());
@@ -30,6 +31,8 @@ Broker::Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<sto
       auth::Argon2Params{cfg_.argon2_iterations, cfg_.argon2_memory_kib, 1});
   tokens_ = std::make_unique<TokenManager>(&token_store_, &users_, clock_, cfg_.token_ttl);
   sessions_ = std::make_unique<SessionRegistry>(clock_);
+  catalogue_ = std::make_unique<RecordingCatalogue>(&recording_repo_, audit_.get(), clock_,
+                                                    cfg_.RecordingsDir(), cfg_.recording_retention);
 }
 
 absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig& cfg,
@@ -45,7 +48,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
   if (!ca_key.ok()) return ca_key.status();
   // Keys added after the first release are created on first open, so a data
   // directory from an older init keeps working.
-  for (const std::string& path : {cfg.SshLoginCaKeyPath(), cfg.SshHostKeyPath()}) {
+  for (const std::string& path :
+       {cfg.SshLoginCaKeyPath(), cfg.SshHostKeyPath(), cfg.RecordingKeyPath()}) {
     if (!PathExists(path)) {
       if (auto st = ca::Ed25519Key::Generate().SavePrivateFile(path); !st.ok()) return st;
     }
@@ -54,6 +58,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
   if (!login_ca.ok()) return login_ca.status();
   auto host_key = ca::Ed25519Key::LoadPrivateFile(cfg.SshHostKeyPath());
   if (!host_key.ok()) return host_key.status();
+  auto recording_key = ca::Ed25519Key::LoadPrivateFile(cfg.RecordingKeyPath());
+  if (!recording_key.ok()) return recording_key.status();
   auto db = store::Database::Open(cfg.DbPath(), clock);
   if (!db.ok()) return db.status();
 
@@ -71,14 +77,19 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
         return *n;
       });
   b->authority_ = std::make_unique<LocalAuthority>(
-      std::move(ssh_ca), std::move(*login_ca), &b->role_table_, clock, [meta]() -> uint64_t {
+      std::move(ssh_ca), std::move(*login_ca), std::move(*recording_key), &b->role_table_, clock,
+      [meta]() -> uint64_t {
         auto n = meta->NextCounter("ssh_login_cert_serial");
         if (!n.ok()) std::abort();
         return *n;
       });
   b->host_key_ = std::make_unique<ca::Ed25519Key>(std::move(*host_key));
+  // Rows a stopped broker left "recording" are truncated recordings; this
+  // runs before any new recording starts.
+  if (auto n = b->catalogue_->RecoverInterrupted(); !n.ok()) return n.status();
   recorder::AsciicastFactoryOptions rec;
   rec.dir = cfg.RecordingsDir();
+  rec.min_free_bytes = cfg.recording_min_free_bytes;
   b->recorders_ = std::make_unique<recorder::AsciicastFactory>(std::move(rec), clock);
   return b;
 }

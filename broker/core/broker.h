@@ -14,6 +14,7 @@
 #include "broker/config/config.h"
 #include "broker/core/authenticator.h"
 #include "broker/core/local_authority.h"
+#include "broker/core/recording_catalogue.h"
 #include "broker/core/role_table.h"
 #include "broker/core/token_manager.h"
 #include "broker/session/recorder.h"
@@ -21,6 +22,7 @@
 #include "broker/store/database.h"
 #include "broker/store/key_repo.h"
 #include "broker/store/meta_repo.h"
+#include "broker/store/recording_repo.h"
 #include "broker/store/role_repo.h"
 #include "broker/store/target_repo.h"
 #include "broker/store/token_repo.h"
@@ -59,8 +61,12 @@ class Broker {
   // True iff `public_blob` is an SSH key registered for `user`
   // (`portcullis keys add`); false on a store error.
   bool HasSshKey(const std::string& user, const std::string& public_blob);
-  // Recorders for sessions, writing under cfg.RecordingsDir().
+  // Recorders for sessions, writing under cfg.RecordingsDir(), sealed by
+  // the authority's recording key and catalogued.
   session::RecorderFactory& recorders() { return *recorders_; }
+  // The catalogue of recordings (rows, legal holds, retention).
+  store::RecordingRepo& recording_store() { return recording_repo_; }
+  RecordingCatalogue& recording_catalogue() { return *catalogue_; }
 
  private:
   Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<store::Database> db,
@@ -75,6 +81,7 @@ class Broker {
   store::TokenRepo token_store_;
   store::KeyRepo keys_;
   store::MetaRepo meta_;
+  store::RecordingRepo recording_repo_;
   std::unique_ptr<audit::AuditLog> audit_;
   auth::SecretBox box_;
   RoleTable role_table_;
@@ -83,6 +90,7 @@ class Broker {
   std::unique_ptr<Authority> authority_;
   std::unique_ptr<ca::Ed25519Key> host_key_;
   std::unique_ptr<SessionRegistry> sessions_;
+  std::unique_ptr<RecordingCatalogue> catalogue_;  // outlives recorders_
   std::unique_ptr<session::RecorderFactory> recorders_;
 };
 

@@ -4,6 +4,7 @@
 
 #include "auth/ca/ssh_certificate.h"
 #include "broker/common/absl_fmt.h"
+#include "recorder/seal_format.h"
 
 namespace portcullis::core {
 
@@ -60,6 +61,21 @@ absl::StatusOr<ca::IssuedCertificate> LocalAuthority::IssueLoginCertificate(
   out.valid_after = f.valid_after;
   out.valid_before = f.valid_before;
   return out;
+}
+
+absl::StatusOr<std::string> LocalAuthority::SignRecordingSeal(std::string_view payload) {
+  const std::string checkpoint_prefix = std::string(recorder::kCheckpointMagic) + " ";
+  const bool checkpoint = payload.substr(0, checkpoint_prefix.size()) == checkpoint_prefix &&
+                          payload.size() <= recorder::kMaxCheckpointLine &&
+                          payload.find('\n') == std::string_view::npos;
+  const bool manifest = payload.substr(0, recorder::kManifestPrefix.size()) ==
+                            recorder::kManifestPrefix &&
+                        payload.size() <= recorder::kMaxManifestBytes;
+  if (!checkpoint && !manifest) {
+    return absl::InvalidArgumentError(
+        "recording key: refusing to sign something that is not a checkpoint line or a manifest");
+  }
+  return recording_key_.Sign(payload);
 }
 
 absl::Status LocalAuthority::VerifyLoginCertificate(std::string_view cert_blob,

@@ -1,6 +1,6 @@
 #pragma once
-// LocalAuthority: the in-process Authority. Owns the SSH user CA; reads roles
-// through a RoleTable. Thread-safe.
+// LocalAuthority: the in-process Authority. Owns the SSH user CA, the login
+// CA and the recording key; reads roles through a RoleTable. Thread-safe.
 
 #include <functional>
 #include <memory>
@@ -16,9 +16,12 @@ class LocalAuthority final : public Authority {
   // `roles` and `clock` must outlive this. `login_serials` returns a fresh
   // serial for each login certificate.
   LocalAuthority(std::unique_ptr<ca::SshCertificateAuthority> ssh_ca, ca::Ed25519Key login_ca,
-                 RoleTable* roles, const Clock* clock, std::function<uint64_t()> login_serials)
+                 ca::Ed25519Key recording_key, RoleTable* roles, const Clock* clock,
+                 std::function<uint64_t()> login_serials)
       : ssh_ca_(std::move(ssh_ca)),
         login_ca_(std::move(login_ca)),
+        recording_key_(std::move(recording_key)),
+        recording_public_(recording_key_.PublicRaw()),
         roles_(roles),
         clock_(clock),
         login_serials_(std::move(login_serials)) {}
@@ -33,10 +36,17 @@ class LocalAuthority final : public Authority {
       std::string_view user, std::string_view subject_public_blob,
       std::chrono::seconds ttl) override;
   absl::Status VerifyLoginCertificate(std::string_view cert_blob, std::string_view user) override;
+  // Signs only checkpoint lines ("portcullis-checkpoint/1 ...", one line of
+  // at most recorder::kMaxCheckpointLine bytes) and manifests (starting with
+  // recorder::kManifestPrefix, at most recorder::kMaxManifestBytes).
+  absl::StatusOr<std::string> SignRecordingSeal(std::string_view payload) override;
+  std::string RecordingPublicKey() const override { return recording_public_; }
 
  private:
   std::unique_ptr<ca::SshCertificateAuthority> ssh_ca_;
   const ca::Ed25519Key login_ca_;
+  const ca::Ed25519Key recording_key_;
+  const std::string recording_public_;
   RoleTable* roles_;
   const Clock* clock_;
   std::function<uint64_t()> login_serials_;

@@ -35,7 +35,7 @@ absl::Status AuditSuccess(Broker& b, const Actor& actor, std::string type, std::
 
 absl::Status ValidateRoleNames(Broker& b, const std::vector<std::string>& roles) {
   for (const auto& r : roles) {
-    if (r == kAdminRole) continue;
+    if (r == kAdminRole || r == kAuditorRole) continue;
     auto got = b.roles().Get(r);
     if (!got.ok()) {
       if (got.status().code() == absl::StatusCode::kNotFound) {

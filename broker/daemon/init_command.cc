@@ -41,7 +41,8 @@ absl::Status RunInit(const InitOptions& opts, const SecretBytes& admin_password,
   }
   if (auto st = auth::SecretBox::CreateKeyFile(cfg->SecretsKeyPath()); !st.ok()) return st;
   for (const std::string& path :
-       {cfg->SshUserCaKeyPath(), cfg->SshLoginCaKeyPath(), cfg->SshHostKeyPath()}) {
+       {cfg->SshUserCaKeyPath(), cfg->SshLoginCaKeyPath(), cfg->SshHostKeyPath(),
+        cfg->RecordingKeyPath()}) {
     if (auto st = ca::Ed25519Key::Generate().SavePrivateFile(path); !st.ok()) return st;
   }
   tls::TlsPaths tls{cfg->TlsCaCertPath(), cfg->TlsCaKeyPath(), cfg->TlsServerCertPath(),

@@ -42,6 +42,8 @@ void Maintenance::RunOnce(core::Broker& broker) {
   if (tokens.ok() && failures.ok() && (*tokens > 0 || *failures > 0)) {
     spdlog::info("maintenance: purged {} expired tokens, {} old auth failures", *tokens, *failures);
   }
+  // Retention: each deleted recording is audited by the catalogue.
+  (void)broker.recording_catalogue().Prune("system", "");
 }
 
 }  // namespace portcullis::daemon

@@ -1,7 +1,8 @@
 #pragma once
 // Maintenance: a background thread that keeps the store bounded: every
 // interval it purges expired tokens and authentication-failure records older
-// than the lockout window. Stop() (or the destructor) joins it. The Broker
+// than the lockout window, and applies recording retention (deletes expired
+// recordings not on legal hold; see core::RecordingCatalogue::Prune). Stop() (or the destructor) joins it. The Broker
 // must outlive this.
 
 #include <chrono>

@@ -168,6 +168,8 @@ TEST(PolicyRoleParserTest, BadInputTable) {
        "vendor-acme.yaml:12: options.require_approval: expected true or false, got 'yes'"},
       {"reserved name admin", Edit("name: vendor-acme", "name: admin"),
        "vendor-acme.yaml:2: name: 'admin' is the reserved built-in role"},
+      {"reserved name auditor", Edit("name: vendor-acme", "name: auditor"),
+       "vendor-acme.yaml:2: name: 'auditor' is the reserved built-in reviewer role"},
       {"bad role name", Edit("name: vendor-acme", "name: Vendor_Acme!"),
        "vendor-acme.yaml:2: name: bad role name 'Vendor_Acme!'"},
       {"missing name", Edit("name: vendor-acme\n", ""), "vendor-acme.yaml:1: name: required"},
