@@ -1,5 +1,6 @@
 #include "broker/api/api_common.h"
 
+#include <algorithm>
 #include <string_view>
 
 namespace portcullis::api {
@@ -27,7 +28,14 @@ absl::StatusOr<Caller> Authorize(grpc::ServerContext* ctx, core::Broker& broker,
   if (access == Access::kAdmin && !c.identity.admin) {
     return absl::PermissionDeniedError("this needs the admin role");
   }
+  if (access == Access::kReviewer && !IsReviewer(c.identity)) {
+    return absl::PermissionDeniedError("this needs the auditor or admin role");
+  }
   return c;
+}
+
+bool IsReviewer(const core::Identity& id) {
+  return id.admin || std::find(id.roles.begin(), id.roles.end(), core::kAuditorRole) != id.roles.end();
 }
 
 grpc::Status ToGrpc(const absl::Status& st) {

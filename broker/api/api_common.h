@@ -17,7 +17,8 @@
 
 namespace portcullis::api {
 
-enum class Access { kAnyUser, kAdmin };
+// kReviewer: an admin or a holder of the built-in `auditor` role.
+enum class Access { kAnyUser, kReviewer, kAdmin };
 
 struct Caller {
   core::Identity identity;
@@ -27,9 +28,13 @@ struct Caller {
 };
 
 // Validates `authorization: Bearer <token>`; with kAdmin also requires the
-// admin role. Failures: UNAUTHENTICATED (no/bad token) or PERMISSION_DENIED.
+// admin role, with kReviewer the admin or auditor role. Failures:
+// UNAUTHENTICATED (no/bad token) or PERMISSION_DENIED.
 [[nodiscard]] absl::StatusOr<Caller> Authorize(grpc::ServerContext* ctx, core::Broker& broker,
                                                Access access);
+
+// True for admins and holders of the auditor role.
+bool IsReviewer(const core::Identity& id);
 
 grpc::Status ToGrpc(const absl::Status& st);
 core::Actor ActorOf(const Caller& c);

@@ -1,6 +1,7 @@
 #include "broker/api/api_common.h"
 #include "broker/api/services.h"
 #include "broker/common/files.h"
+#include "recorder/verifier.h"
 
 namespace portcullis::api {
 
@@ -19,9 +20,11 @@ grpc::Status CaServiceImpl::ExportCa(grpc::ServerContext* ctx, const v1::ExportC
       return grpc::Status::OK;
     }
     case v1::CA_KIND_RECORDING:
-      return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "recording keys are not available yet");
+      resp->set_data(recorder::RecordingPublicKeyPem(b_.authority().RecordingPublicKey()));
+      return grpc::Status::OK;
     default:
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "kind must be ssh-user or tls");
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "kind must be ssh-user, tls or recording");
   }
 }
 

@@ -42,6 +42,7 @@ absl::Status ApiServer::Start() {
   services_.push_back(std::make_unique<CaServiceImpl>(broker_));
   services_.push_back(std::make_unique<SessionServiceImpl>(broker_));
   services_.push_back(std::make_unique<KeyServiceImpl>(broker_));
+  services_.push_back(std::make_unique<RecordingServiceImpl>(broker_));
 
   grpc::ServerBuilder builder;
   builder.AddListeningPort(cfg.grpc.ToString(), grpc::SslServerCredentials(ssl), &port_);

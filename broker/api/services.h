@@ -10,6 +10,7 @@
 #include "portcullis/v1/ca.grpc.pb.h"
 #include "portcullis/v1/keys.grpc.pb.h"
 #include "portcullis/v1/policy.grpc.pb.h"
+#include "portcullis/v1/recordings.grpc.pb.h"
 #include "portcullis/v1/roles.grpc.pb.h"
 #include "portcullis/v1/sessions.grpc.pb.h"
 #include "portcullis/v1/targets.grpc.pb.h"
@@ -123,6 +124,26 @@ class KeyServiceImpl final : public v1::KeyService::Service {
   // own name), or, for an admin, another existing user. PermissionDenied
   // for a non-admin naming someone else; NotFound for an unknown user.
   absl::StatusOr<std::string> Owner(const Caller& caller, const std::string& requested);
+  core::Broker& b_;
+};
+
+class RecordingServiceImpl final : public v1::RecordingService::Service {
+ public:
+  explicit RecordingServiceImpl(core::Broker& b) : b_(b) {}
+  grpc::Status List(grpc::ServerContext*, const v1::ListRecordingsRequest*,
+                    v1::ListRecordingsResponse*) override;
+  grpc::Status Read(grpc::ServerContext*, const v1::ReadRecordingRequest*,
+                    grpc::ServerWriter<v1::RecordingChunk>*) override;
+  grpc::Status Verify(grpc::ServerContext*, const v1::VerifyRecordingRequest*,
+                      v1::VerifyRecordingResponse*) override;
+  grpc::Status Search(grpc::ServerContext*, const v1::SearchRecordingsRequest*,
+                      grpc::ServerWriter<v1::RecordingSearchHit>*) override;
+  grpc::Status SetLegalHold(grpc::ServerContext*, const v1::SetLegalHoldRequest*,
+                            v1::SetLegalHoldResponse*) override;
+  grpc::Status Prune(grpc::ServerContext*, const v1::PruneRecordingsRequest*,
+                     v1::PruneRecordingsResponse*) override;
+
+ private:
   core::Broker& b_;
 };
 
