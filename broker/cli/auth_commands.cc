@@ -8,6 +8,7 @@
 #include "broker/common/terminal.h"
 #include "broker/common/time_format.h"
 #include "portcullis/v1/auth.grpc.pb.h"
+#include "portcullis/v1/ca.grpc.pb.h"
 
 namespace portcullis::cli {
 
@@ -47,6 +48,25 @@ int WriteSshLogin(const v1::LoginResponse& resp, const SshFilePaths& paths,
     std::cout << "\nTry: ssh -F " << paths.ssh_config << " " << config.targets.front() << "\n";
   }
   return kExitOk;
+}
+
+// Saves the broker's recording public key for `recordings verify FILE`. A
+// failure only warns: the login itself worked.
+void SaveRecordingKey(CliContext& ctx, const std::shared_ptr<grpc::Channel>& channel) {
+  auto stub = v1::CaService::NewStub(channel);
+  v1::ExportCaRequest req;
+  req.set_kind(v1::CA_KIND_RECORDING);
+  v1::ExportCaResponse resp;
+  auto call = ctx.CallContext();
+  grpc::Status st = stub->ExportCa(call.get(), req, &resp);
+  if (!st.ok() || resp.data().empty()) {
+    std::cerr << "portcullis: warning: could not fetch the recording key"
+              << (st.ok() ? std::string() : ": " + st.error_message()) << "\n";
+    return;
+  }
+  if (auto s = WriteFileAtomic(CliContext::RecordingKeyPath(), resp.data(), 0600); !s.ok()) {
+    std::cerr << "portcullis: warning: " << s.message() << "\n";
+  }
 }
 
 }  // namespace
@@ -112,7 +132,8 @@ void RegisterAuthCommands(CLI::App& app, CliContext& ctx, int* rc) {
       }
       code = *c;
     }
-    auto stub = v1::AuthService::NewStub(CliContext::Channel(args->broker, *ca));
+    auto channel = CliContext::Channel(args->broker, *ca);
+    auto stub = v1::AuthService::NewStub(channel);
     v1::LoginRequest req;
     req.set_user(args->user);
     req.set_password(std::string(password->Reveal()));
@@ -131,6 +152,7 @@ void RegisterAuthCommands(CLI::App& app, CliContext& ctx, int* rc) {
       *rc = CliContext::Fail(s);
       return;
     }
+    SaveRecordingKey(ctx, channel);
     std::cout << "Logged in as " << resp.user() << (resp.admin() ? " (admin)" : "")
               << " until " << FormatUtc(FromUnix(resp.expires_at().seconds())) << "\n";
     if (!ssh_public_key.empty()) {

@@ -17,7 +17,8 @@ namespace portcullis::cli {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
-inline constexpr int kExitDenied = 3;  // policy check DENY, audit verify broken
+inline constexpr int kExitDenied = 3;  // policy check DENY, audit verify broken, recording INVALID
+inline constexpr int kExitTruncated = 4;  // recordings verify: TRUNCATED (a sealed prefix)
 
 struct SavedLogin {
   std::string broker;  // HOST:PORT
@@ -32,6 +33,9 @@ class CliContext {
   static std::string HomeDir();
   std::string LoginPath() const { return HomeDir() + "/login.json"; }
   std::string CaPath() const { return HomeDir() + "/ca.pem"; }
+  // The broker's recording public key (PEM), saved at login for
+  // `recordings verify FILE`.
+  static std::string RecordingKeyPath() { return HomeDir() + "/recording-key.pem"; }
 
   // Saves the login (0600, directory 0700) and the broker's CA certificate.
   [[nodiscard]] absl::Status SaveLogin(const SavedLogin& login, const std::string& ca_pem);

@@ -23,5 +23,6 @@ void RegisterAuditCommands(CLI::App& app, CliContext& ctx, int* rc);
 void RegisterCaCommands(CLI::App& app, CliContext& ctx, int* rc);
 void RegisterSessionCommands(CLI::App& app, CliContext& ctx, int* rc);
 void RegisterKeyCommands(CLI::App& app, CliContext& ctx, int* rc);
+void RegisterRecordingCommands(CLI::App& app, CliContext& ctx, int* rc);
 
 }  // namespace portcullis::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   RegisterCaCommands(app, ctx, &rc);
   RegisterSessionCommands(app, ctx, &rc);
   RegisterKeyCommands(app, ctx, &rc);
+  RegisterRecordingCommands(app, ctx, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
