@@ -31,6 +31,8 @@ class ApiHarness {
     services_.push_back(std::make_unique<api::UserServiceImpl>(b));
     services_.push_back(std::make_unique<api::SessionServiceImpl>(b));
     services_.push_back(std::make_unique<api::KeyServiceImpl>(b));
+    services_.push_back(std::make_unique<api::RecordingServiceImpl>(b));
+    services_.push_back(std::make_unique<api::CaServiceImpl>(b));
     grpc::ServerBuilder builder;
     for (auto& s : services_) builder.RegisterService(s.get());
     server_ = builder.BuildAndStart();
