@@ -15,45 +15,58 @@ constexpr size_t kContextBytes = 40;
 class EscapeStripper {
  public:
   void Append(std::string_view in, std::string* out) {
-    for (char ch : in) {
-      const auto c = static_cast<unsigned char>(ch);
-      switch (state_) {
-        case State::kText:
-          if (c == 0x1b) {
-            state_ = State::kEscape;
-          } else if (c == '\r' || c == 0x07 || c == 0x00) {
-            // dropped: carriage returns split lines oddly; bells and NULs say nothing
-          } else if (c == 0x08) {
-            if (!out->empty()) out->pop_back();  // backspace, as when a user corrects a typo
-          } else {
-            out->push_back(ch);
-          }
-          break;
-        case State::kEscape:
-          if (c == '[') state_ = State::kCsi;
-          else if (c == ']' || c == 'P' || c == '_' || c == '^') state_ = State::kString;
-          else if (c == '(' || c == ')' || c == '*' || c == '+' || c == '#' || c == '%')
-            state_ = State::kCharset;
-          else state_ = State::kText;  // a two-byte sequence
-          break;
-        case State::kCsi:
-          if (c >= 0x40 && c <= 0x7e) state_ = State::kText;
-          break;
-        case State::kCharset:
-          state_ = State::kText;
-          break;
-        case State::kString:  // OSC/DCS/APC/PM: ends with BEL or ESC backslash
-          if (c == 0x07) state_ = State::kText;
-          else if (c == 0x1b) state_ = State::kStringEscape;
-          break;
-        case State::kStringEscape:
-          state_ = c == '\\' ? State::kText : State::kString;
-          break;
+    size_t i = 0;
+    while (i < in.size()) {
+      if (state_ == State::kText) {
+        // Copy the run of plain text at once.
+        size_t run = i;
+        while (run < in.size() && !IsSpecial(static_cast<unsigned char>(in[run]))) ++run;
+        out->append(in.data() + i, run - i);
+        i = run;
+        if (i == in.size()) break;
       }
+      Step(static_cast<unsigned char>(in[i++]), out);
     }
   }
 
  private:
+  static bool IsSpecial(unsigned char c) {
+    return c == 0x1b || c == '\r' || c == 0x07 || c == 0x00 || c == 0x08;
+  }
+
+  void Step(unsigned char c, std::string* out) {
+    switch (state_) {
+      case State::kText:
+        if (c == 0x1b) {
+          state_ = State::kEscape;
+        } else if (c == 0x08) {
+          if (!out->empty()) out->pop_back();  // backspace, as when a user corrects a typo
+        }
+        // '\r', BEL and NUL are dropped: they say nothing about the text.
+        break;
+      case State::kEscape:
+        if (c == '[') state_ = State::kCsi;
+        else if (c == ']' || c == 'P' || c == '_' || c == '^') state_ = State::kString;
+        else if (c == '(' || c == ')' || c == '*' || c == '+' || c == '#' || c == '%')
+          state_ = State::kCharset;
+        else state_ = State::kText;  // a two-byte sequence
+        break;
+      case State::kCsi:
+        if (c >= 0x40 && c <= 0x7e) state_ = State::kText;
+        break;
+      case State::kCharset:
+        state_ = State::kText;
+        break;
+      case State::kString:  // OSC/DCS/APC/PM: ends with BEL or ESC backslash
+        if (c == 0x07) state_ = State::kText;
+        else if (c == 0x1b) state_ = State::kStringEscape;
+        break;
+      case State::kStringEscape:
+        state_ = c == '\\' ? State::kText : State::kString;
+        break;
+    }
+  }
+
   enum class State { kText, kEscape, kCsi, kCharset, kString, kStringEscape };
   State state_ = State::kText;
 };
@@ -88,7 +101,6 @@ absl::Status SearchRecording(const std::string& path, std::string_view needle,
   if (needle.size() > 1024) return absl::InvalidArgumentError("search: text longer than 1024 bytes");
   auto reader = CastReader::Open(path, limits);
   if (!reader.ok()) return reader.status();
-  const std::boyer_moore_horspool_searcher searcher(needle.begin(), needle.end());
   const size_t keep = needle.size() - 1 + kContextBytes;
   Stream streams[2];  // output, input
   size_t hits = 0;
@@ -103,10 +115,8 @@ absl::Status SearchRecording(const std::string& path, std::string_view needle,
     const size_t old_len = s.window.size();
     s.stripper.Append(ev.data, &s.window);
     const size_t fresh_from = old_len >= needle.size() ? old_len - needle.size() + 1 : 0;
-    auto begin = s.window.begin() + static_cast<ptrdiff_t>(std::min(fresh_from, s.window.size()));
-    for (auto it = std::search(begin, s.window.end(), searcher); it != s.window.end();
-         it = std::search(it + 1, s.window.end(), searcher)) {
-      const size_t at = static_cast<size_t>(it - s.window.begin());
+    for (size_t at = s.window.find(needle, fresh_from); at != std::string::npos;
+         at = s.window.find(needle, at + 1)) {
       const size_t from = at > kContextBytes ? at - kContextBytes : 0;
       const size_t to = std::min(s.window.size(), at + needle.size() + kContextBytes);
       SearchHit hit;
