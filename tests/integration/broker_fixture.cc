@@ -192,6 +192,13 @@ absl::Status BrokerFixture::Stop() {
   return absl::DeadlineExceededError("portcullisd ignored SIGTERM for 5 s:\n" + Tail(Log()));
 }
 
+void BrokerFixture::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
 CommandResult BrokerFixture::Cli(const std::string& home, const std::vector<std::string>& args,
                                  std::string_view stdin_data) const {
   std::vector<std::string> argv = {CliPath()};

@@ -65,6 +65,8 @@ class BrokerFixture {
   // SIGTERM, then waits 5 s for exit status 0 (clean shutdown). Anything
   // else is an error (the daemon is then SIGKILLed). Idempotent.
   [[nodiscard]] absl::Status Stop();
+  // SIGKILLs the daemon (a crash) and reaps it. Idempotent.
+  void Kill();
   bool running() const { return pid_ > 0; }
 
   // Runs the CLI with PORTCULLIS_HOME=home.
