@@ -53,6 +53,10 @@ struct BrokerConfig {
 
   std::string log_level = "info";
 
+  // Not from the file: `portcullisd --benchmark-unrecorded` (make bench
+  // only) discards recordings, to measure what recording costs.
+  bool benchmark_unrecorded = false;
+
   // Paths inside the data directory.
   std::string DbPath() const { return data_dir + "/portcullis.db"; }
   std::string AuditAnchorPath() const { return data_dir + "/audit.anchor"; }

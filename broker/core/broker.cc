@@ -7,6 +7,7 @@
 #include "broker/common/absl_fmt.h"
 #include "broker/common/files.h"
 #include "recorder/asciicast_factory.h"
+#include "recorder/discarding_factory.h"
 
 namespace portcullis::core {
 
@@ -77,9 +78,14 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
         return *n;
       });
   b->host_key_ = std::make_unique<ca::Ed25519Key>(std::move(*host_key));
-  recorder::AsciicastFactoryOptions rec;
-  rec.dir = cfg.RecordingsDir();
-  b->recorders_ = std::make_unique<recorder::AsciicastFactory>(std::move(rec), clock);
+  if (cfg.benchmark_unrecorded) {
+    spdlog::warn("portcullisd: --benchmark-unrecorded: sessions are NOT recorded (benchmarks only)");
+    b->recorders_ = std::make_unique<recorder::DiscardingFactory>();
+  } else {
+    recorder::AsciicastFactoryOptions rec;
+    rec.dir = cfg.RecordingsDir();
+    b->recorders_ = std::make_unique<recorder::AsciicastFactory>(std::move(rec), clock);
+  }
   return b;
 }
 
