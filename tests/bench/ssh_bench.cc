@@ -273,8 +273,7 @@ int main() {
   if (auto st = broker.Stop(); !st.ok()) Die(std::string(st.message()));
   broker.set_daemon_args({});
   if (auto st = broker.Start(); !st.ok()) Die(std::string(st.message()));
-  std::printf("recording overhead, %d MiB of terminal text target -> user (MiB/s, median of 3)
-",
+  std::printf("recording overhead, %d MiB of terminal text target -> user (MiB/s, median of 3)\n",
               mib);
   std::printf("  direct %.1f   portcullis unrecorded %.1f   portcullis recorded+sealed %.1f   "
               "recorded/unrecorded %.3f (overhead %.1f %%, target <= 5 %%)\n",
