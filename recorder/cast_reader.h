@@ -78,6 +78,7 @@ class CastReader {
   std::string buf_;
   size_t begin_ = 0;
   bool eof_ = false;
+  bool last_terminated_ = true;  // the line ReadLine returned ended with '\n'
 };
 
 }  // namespace portcullis::recorder

@@ -166,6 +166,7 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
     return;
   }
   login_ = decision_.login;
+  target_address_ = rec->address;
   TargetEndpoint ep;
   ep.name = rec->name;
   ep.address = rec->address;

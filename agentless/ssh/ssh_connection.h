@@ -115,6 +115,7 @@ class SshConnection final : public session::LiveSession {
   // The admitted target (empty in menu mode until chosen).
   std::string target_name_;
   std::string login_;
+  std::string target_address_;  // HOST:PORT of the admitted target
   policy::Decision decision_;
   std::optional<std::string> denial_;  // one line for the user's terminal
   uint64_t cert_serial_ = 0;

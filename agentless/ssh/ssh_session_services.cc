@@ -104,6 +104,10 @@ absl::Status SshConnection::OpenRecorder(ChannelPair* p, const std::string& comm
   info.rows = p->rows > 0 ? p->rows : 24;
   info.record_input = decision_.record_input;
   info.started = broker_->clock()->Now();
+  info.target_address = target_address_;
+  info.roles = identity_.roles;
+  info.rule = decision_.reason;
+  info.certificate_serial = cert_serial_;
   auto rec = recorders_->OpenTerminal(info);
   if (!rec.ok()) {
     Audit("session.refused", target_name_, "denied",

@@ -61,6 +61,9 @@ struct BrokerConfig {
   uint64_t recording_max_bytes = uint64_t{16} << 30;      // one recording
   uint64_t recording_min_free_bytes = uint64_t{64} << 20;  // new sessions refused below
   std::chrono::seconds recording_checkpoint_interval{4};   // 1s..5s
+  // Not from the file: `portcullisd --benchmark-unrecorded` (make bench
+  // only) discards recordings, to measure what recording costs.
+  bool benchmark_unrecorded = false;
 
   // Paths inside the data directory.
   std::string DbPath() const { return data_dir + "/portcullis.db"; }

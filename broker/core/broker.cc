@@ -7,6 +7,7 @@
 #include "broker/common/absl_fmt.h"
 #include "broker/common/files.h"
 #include "recorder/asciicast_factory.h"
+#include "recorder/discarding_factory.h"
 
 namespace portcullis::core {
 
@@ -87,10 +88,15 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
   // Rows a stopped broker left "recording" are truncated recordings; this
   // runs before any new recording starts.
   if (auto n = b->catalogue_->RecoverInterrupted(); !n.ok()) return n.status();
-  recorder::AsciicastFactoryOptions rec;
-  rec.dir = cfg.RecordingsDir();
-  rec.min_free_bytes = cfg.recording_min_free_bytes;
-  b->recorders_ = std::make_unique<recorder::AsciicastFactory>(std::move(rec), clock);
+  if (cfg.benchmark_unrecorded) {
+    spdlog::warn("portcullisd: --benchmark-unrecorded: sessions are NOT recorded (benchmarks only)");
+    b->recorders_ = std::make_unique<recorder::DiscardingFactory>();
+  } else {
+    recorder::AsciicastFactoryOptions rec;
+    rec.dir = cfg.RecordingsDir();
+    rec.min_free_bytes = cfg.recording_min_free_bytes;
+    b->recorders_ = std::make_unique<recorder::AsciicastFactory>(std::move(rec), clock);
+  }
   return b;
 }
 

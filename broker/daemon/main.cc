@@ -26,9 +26,10 @@ int Fail(const absl::Status& st) {
   return 1;
 }
 
-int RunDaemon(const std::string& config_path) {
+int RunDaemon(const std::string& config_path, bool benchmark_unrecorded) {
   auto cfg = portcullis::config::LoadConfig(config_path);
   if (!cfg.ok()) return Fail(cfg.status());
+  cfg->benchmark_unrecorded = benchmark_unrecorded;
   spdlog::set_default_logger(spdlog::stderr_color_mt("portcullisd"));
   spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%fZ %l %v", spdlog::pattern_time_type::utc);
   spdlog::set_level(spdlog::level::from_str(cfg->log_level));
@@ -60,6 +61,7 @@ int RunDaemon(const std::string& config_path) {
   start.subject = cfg->config_path;
   start.outcome = "success";
   start.details = {{"api", cfg->grpc.host + ":" + std::to_string(api.port())}};
+  if (cfg->benchmark_unrecorded) start.details["recordings"] = "discarded (--benchmark-unrecorded)";
   if (auto st = (*broker)->audit().Append(start); !st.ok()) {
     api.Shutdown();
     return Fail(st.status());  // no audit, no service
@@ -109,6 +111,11 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "portcullisd 0.1.0");
   std::string config_path;
   app.add_option("--config", config_path, "Broker configuration file (YAML)");
+  bool benchmark_unrecorded = false;
+  // Hidden (no group): for `make bench` only; audited at start.
+  app.add_flag("--benchmark-unrecorded", benchmark_unrecorded,
+               "Discard recordings (benchmarks only)")
+      ->group("");
 
   auto* init = app.add_subcommand("init", "Create the config (if missing) and data directory");
   std::string init_config, admin;
@@ -135,5 +142,5 @@ int main(int argc, char** argv) {
     std::cerr << "portcullisd: --config FILE is required (or `portcullisd init ...`)\n";
     return 2;
   }
-  return RunDaemon(config_path);
+  return RunDaemon(config_path, benchmark_unrecorded);
 }

@@ -96,12 +96,39 @@ class TerminalRecorder {
   [[nodiscard]] virtual absl::Status Close(std::string_view end_reason) = 0;
 };
 
+// A graphical session's recorder (VNC and RDP, next): timestamped
+// framebuffer updates and input events, lossless with respect to what the
+// user saw, so that it can be replayed, exported to video and PNG, and
+// sought. Same contract as TerminalRecorder: one session thread calls it,
+// it never blocks that thread on the disk, times come from the recorder's
+// injected clock, and Health() turning non-OK ends the session.
+class GraphicalRecorder {
+ public:
+  virtual ~GraphicalRecorder() = default;
+  // The framebuffer size (first call before any Frame(), then on a change).
+  virtual void Resize(int width, int height) = 0;
+  // A rectangle of the framebuffer as the user now sees it: `pixels` holds
+  // `h` rows of `w` 32-bit pixels (B, G, R, unused), `stride` bytes apart.
+  virtual void Frame(int x, int y, int w, int h, const uint8_t* pixels, size_t stride) = 0;
+  virtual void Key(uint32_t keysym, bool down) = 0;            // X11 keysym
+  virtual void Pointer(int x, int y, uint32_t button_mask) = 0;  // bit 0 = left
+  virtual void Marker(std::string_view label) = 0;
+  virtual absl::Status Health() const = 0;
+  virtual size_t Backlog() const { return 0; }
+  [[nodiscard]] virtual absl::Status Close(std::string_view end_reason) = 0;
+};
+
 // Thread-safe.
 class RecorderFactory {
  public:
   virtual ~RecorderFactory() = default;
   [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<TerminalRecorder>> OpenTerminal(
       const RecordingInfo& info) = 0;
+  // A recorder for a graphical session; Unimplemented until VNC/RDP land.
+  [[nodiscard]] virtual absl::StatusOr<std::unique_ptr<GraphicalRecorder>> OpenGraphical(
+      const RecordingInfo& /*info*/) {
+    return absl::UnimplementedError("graphical recordings are not implemented yet");
+  }
   // OK iff new recordings can be written now; listeners refuse new sessions
   // otherwise.
   [[nodiscard]] virtual absl::Status Ready() = 0;

@@ -252,6 +252,34 @@ int main() {
               tp_pc, tp_pc / tp_direct, tp_pc / tp_jump);
   std::fflush(stdout);
 
+  // Recording overhead: terminal output (text) flows target -> user and is
+  // recorded, sealed and checkpointed; the same broker restarted with
+  // --benchmark-unrecorded discards it instead.
+  const std::string text = dir.Join("stream.txt");
+  RunCommand({"sh", "-c", "head -c " + std::to_string(mib * 3 / 4) + "M /dev/urandom | base64 > " +
+                              text});
+  const std::string cat_text = "cat " + text;
+  auto download = [&](const std::string& cfg, const std::string& host) {
+    std::vector<double> t;
+    for (int i = 0; i < 3; ++i) t.push_back(TimeSsh(cfg, host, cat_text, ""));
+    return mib / Median(t);
+  };
+  const double dl_direct = download(base_cfg, "direct");
+  const double dl_rec = download(via, "rtu-01");
+  if (auto st = broker.Stop(); !st.ok()) Die(std::string(st.message()));
+  broker.set_daemon_args({"--benchmark-unrecorded"});
+  if (auto st = broker.Start(); !st.ok()) Die(std::string(st.message()));
+  const double dl_unrec = download(via, "rtu-01");
+  if (auto st = broker.Stop(); !st.ok()) Die(std::string(st.message()));
+  broker.set_daemon_args({});
+  if (auto st = broker.Start(); !st.ok()) Die(std::string(st.message()));
+  std::printf("recording overhead, %d MiB of terminal text target -> user (MiB/s, median of 3)\n",
+              mib);
+  std::printf("  direct %.1f   portcullis unrecorded %.1f   portcullis recorded+sealed %.1f   "
+              "recorded/unrecorded %.3f (overhead %.1f %%, target <= 5 %%)\n",
+              dl_direct, dl_unrec, dl_rec, dl_rec / dl_unrec, (1.0 - dl_rec / dl_unrec) * 100.0);
+  std::fflush(stdout);
+
   auto setup = [&](const std::string& cfg, const std::string& host) {
     std::vector<double> t;
     for (int i = 0; i < 10; ++i) t.push_back(TimeSsh(cfg, host, "echo ready", ""));

@@ -127,10 +127,13 @@ absl::Status BrokerFixture::SpawnAndWait(bool* port_taken) {
   posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
   std::string daemon = DaemonPath();
   std::string config = config_path();
-  char flag[] = "--config";
-  char* argv[] = {daemon.data(), flag, config.data(), nullptr};
+  std::vector<std::string> args = {daemon, "--config", config};
+  args.insert(args.end(), options_.daemon_args.begin(), options_.daemon_args.end());
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
   pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, daemon.c_str(), &actions, &attr, argv, environ);
+  int rc = ::posix_spawn(&pid, daemon.c_str(), &actions, &attr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
   ::close(log_fd);
@@ -190,6 +193,13 @@ absl::Status BrokerFixture::Stop() {
   ::waitpid(pid_, nullptr, 0);
   pid_ = -1;
   return absl::DeadlineExceededError("portcullisd ignored SIGTERM for 5 s:\n" + Tail(Log()));
+}
+
+void BrokerFixture::Kill() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
 }
 
 CommandResult BrokerFixture::Cli(const std::string& home, const std::vector<std::string>& args,

@@ -46,6 +46,8 @@ struct BrokerOptions {
   int ssh_port = 0;
   // Appended verbatim to the config (top-level sections, e.g. "ssh:\n  ...").
   std::string extra_config;
+  // Appended to `portcullisd --config FILE`.
+  std::vector<std::string> daemon_args;
 };
 
 class BrokerFixture {
@@ -65,6 +67,8 @@ class BrokerFixture {
   // SIGTERM, then waits 5 s for exit status 0 (clean shutdown). Anything
   // else is an error (the daemon is then SIGKILLed). Idempotent.
   [[nodiscard]] absl::Status Stop();
+  // SIGKILLs the daemon (a crash) and reaps it. Idempotent.
+  void Kill();
   bool running() const { return pid_ > 0; }
 
   // Runs the CLI with PORTCULLIS_HOME=home.
@@ -97,6 +101,8 @@ class BrokerFixture {
   int port() const { return port_; }
   pid_t pid() const { return pid_; }
   const BrokerOptions& options() const { return options_; }
+  // For the next Start().
+  void set_daemon_args(std::vector<std::string> args) { options_.daemon_args = std::move(args); }
   const CommandResult& init_result() const { return init_result_; }
   const std::string& admin_totp_secret() const { return admin_secret_; }
   // Everything the daemon wrote so far.

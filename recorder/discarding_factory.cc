@@ -1,0 +1,23 @@
+#include "recorder/discarding_factory.h"
+
+namespace portcullis::recorder {
+namespace {
+
+class DiscardingRecorder final : public session::TerminalRecorder {
+ public:
+  void Output(std::string_view) override {}
+  void Input(std::string_view) override {}
+  void Resize(int, int) override {}
+  void Marker(std::string_view) override {}
+  absl::Status Health() const override { return absl::OkStatus(); }
+  absl::Status Close(std::string_view) override { return absl::OkStatus(); }
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<session::TerminalRecorder>> DiscardingFactory::OpenTerminal(
+    const session::RecordingInfo&) {
+  return std::make_unique<DiscardingRecorder>();
+}
+
+}  // namespace portcullis::recorder
