@@ -7,6 +7,7 @@
 #include "broker/api/recording_access.h"
 #include "broker/api/services.h"
 #include "broker/common/absl_fmt.h"
+#include "broker/common/files.h"
 #include "recorder/verifier.h"
 
 namespace portcullis::api {
@@ -24,12 +25,13 @@ v1::Verdict ToProto(recorder::Verdict v) {
 // What the catalogue knows overrides a verdict the files alone allow: a
 // recording catalogued as sealed complete whose manifest is gone, or whose
 // sealed digest differs from the catalogue's, is not evidence.
-void CrossCheckCatalogue(const store::RecordingRecord& r, recorder::VerifyReport* rep) {
+void CrossCheckCatalogue(const store::RecordingRecord& r, const std::string& manifest_path,
+                         recorder::VerifyReport* rep) {
   auto invalid = [&](const std::string& why) {
     rep->verdict = recorder::Verdict::kInvalid;
     rep->message = fmt::format("INVALID: {} (the files alone say: {})", why, rep->message);
   };
-  if (r.state == store::kRecordingComplete && rep->verdict == recorder::Verdict::kTruncated) {
+  if (r.state == store::kRecordingComplete && !PathExists(manifest_path)) {
     invalid("the catalogue says this recording was sealed complete, but its manifest is missing");
     return;
   }
@@ -70,7 +72,7 @@ grpc::Status RecordingServiceImpl::Verify(grpc::ServerContext* ctx,
   vr.recording_path = b_.recording_catalogue().AbsolutePath(*r);
   vr.public_key_raw = b_.authority().RecordingPublicKey();
   recorder::VerifyReport rep = recorder::VerifyRecording(vr);
-  CrossCheckCatalogue(*r, &rep);
+  CrossCheckCatalogue(*r, core::FilesOf(vr.recording_path).manifest, &rep);
   // No audit, no answer.
   if (auto st = AuditChange(b_, *caller, "recording.verify", r->id,
                             {{"user", r->user},

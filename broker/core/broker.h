@@ -67,6 +67,8 @@ class Broker {
   // The catalogue of recordings (rows, legal holds, retention).
   store::RecordingRepo& recording_store() { return recording_repo_; }
   RecordingCatalogue& recording_catalogue() { return *catalogue_; }
+  // Seals recordings: the authority's recording key (keys/recording_ed25519).
+  session::RecordingSigner& recording_signer() { return *authority_; }
 
  private:
   Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<store::Database> db,

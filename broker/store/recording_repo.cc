@@ -34,8 +34,7 @@ absl::Status Validate(const RecordingRecord& r) {
   if (r.id != r.session_id + "." + std::to_string(r.channel))
     return absl::InvalidArgumentError("recording id must be <session_id>.<channel>");
   PC_RETURN_IF_ERROR(CheckName("recording user", r.user));
-  PC_RETURN_IF_ERROR(CheckName("recording protocol", r.protocol));
-  for (const auto* f : {&r.login, &r.target, &r.source, &r.command, &r.end_reason, &r.failure,
+  for (const auto* f : {&r.protocol, &r.login, &r.target, &r.source, &r.command, &r.end_reason, &r.failure,
                         &r.sha256_hex}) {
     PC_RETURN_IF_ERROR(CheckSize("recording field", *f, RecordingRepo::kMaxFieldBytes));
   }
