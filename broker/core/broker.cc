@@ -55,6 +55,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
   if (!login_ca.ok()) return login_ca.status();
   auto host_key = ca::Ed25519Key::LoadPrivateFile(cfg.SshHostKeyPath());
   if (!host_key.ok()) return host_key.status();
+  auto recording_key = RecordingKey::LoadOrCreate(cfg.KeysDir() + "/recording_ed25519");
+  if (!recording_key.ok()) return recording_key.status();
   auto db = store::Database::Open(cfg.DbPath(), clock);
   if (!db.ok()) return db.status();
 
@@ -78,12 +80,14 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
         return *n;
       });
   b->host_key_ = std::make_unique<ca::Ed25519Key>(std::move(*host_key));
+  b->recording_key_ = std::move(*recording_key);
   if (cfg.benchmark_unrecorded) {
     spdlog::warn("portcullisd: --benchmark-unrecorded: sessions are NOT recorded (benchmarks only)");
     b->recorders_ = std::make_unique<recorder::DiscardingFactory>();
   } else {
     recorder::AsciicastFactoryOptions rec;
     rec.dir = cfg.RecordingsDir();
+    rec.signer = b->recording_key_.get();
     b->recorders_ = std::make_unique<recorder::AsciicastFactory>(std::move(rec), clock);
   }
   return b;

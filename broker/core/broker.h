@@ -14,6 +14,7 @@
 #include "broker/config/config.h"
 #include "broker/core/authenticator.h"
 #include "broker/core/local_authority.h"
+#include "broker/core/recording_key.h"
 #include "broker/core/role_table.h"
 #include "broker/core/token_manager.h"
 #include "broker/session/recorder.h"
@@ -59,8 +60,11 @@ class Broker {
   // True iff `public_blob` is an SSH key registered for `user`
   // (`portcullis keys add`); false on a store error.
   bool HasSshKey(const std::string& user, const std::string& public_blob);
-  // Recorders for sessions, writing under cfg.RecordingsDir().
+  // Recorders for sessions, writing under cfg.RecordingsDir(), sealed with
+  // the recording key.
   session::RecorderFactory& recorders() { return *recorders_; }
+  // Seals recordings (keys/recording_ed25519, created on first open).
+  session::RecordingSigner& recording_signer() { return *recording_key_; }
 
  private:
   Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<store::Database> db,
@@ -83,6 +87,7 @@ class Broker {
   std::unique_ptr<Authority> authority_;
   std::unique_ptr<ca::Ed25519Key> host_key_;
   std::unique_ptr<SessionRegistry> sessions_;
+  std::unique_ptr<RecordingKey> recording_key_;  // before recorders_, which use it
   std::unique_ptr<session::RecorderFactory> recorders_;
 };
 
