@@ -14,6 +14,8 @@
 #include "broker/common/status_macros.h"
 #include "broker/common/time_format.h"
 #include "recorder/asciicast_writer.h"
+#include "recorder/recording_sealer.h"
+#include "recorder/seal_format.h"
 
 namespace portcullis::recorder {
 namespace {
@@ -44,6 +46,9 @@ std::string AsciicastFactory::PathFor(const session::RecordingInfo& info, TimePo
 }
 
 absl::Status AsciicastFactory::Ready() {
+  if (options_.signer == nullptr) {
+    return absl::FailedPreconditionError("recordings: no recording key to seal them with");
+  }
   const std::string& dir = options_.dir;
   if (dir.empty()) return absl::FailedPreconditionError("recordings: no directory configured");
   if (auto st = MakeDirs(dir, 0700); !st.ok()) {
@@ -83,16 +88,47 @@ absl::StatusOr<std::unique_ptr<session::TerminalRecorder>> AsciicastFactory::Ope
   if (auto st = MakeDirs(parent, 0700); !st.ok()) {
     return absl::UnavailableError(fmt::format("recording: {}", st.message()));
   }
+  if (options_.observer != nullptr) PC_RETURN_IF_ERROR(options_.observer->Opened(info, path));
+  auto refused = [&](absl::Status st) {
+    if (options_.observer != nullptr) {
+      session::RecordingEnd end;
+      end.recording_id = info.RecordingId();
+      end.state = "failed";
+      end.end_reason = "recording refused";
+      end.failure = std::string(st.message());
+      end.ended = clock_->Now();
+      options_.observer->Closed(end);
+    }
+    return st;
+  };
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     if (errno == EEXIST) {
-      return absl::AlreadyExistsError(fmt::format("recording: {} already exists", path));
+      return refused(absl::AlreadyExistsError(fmt::format("recording: {} already exists", path)));
     }
-    return absl::UnavailableError(
-        fmt::format("recording: cannot create {}: {}", path, std::strerror(errno)));
+    return refused(absl::UnavailableError(
+        fmt::format("recording: cannot create {}: {}", path, std::strerror(errno))));
   }
-  auto file = std::make_unique<BufferedFile>(pool_, fd, path, options_.buffer_cap);
-  return std::make_unique<AsciicastWriter>(info, start, clock_, std::move(file));
+  SealOptions seal;
+  seal.signer = options_.signer;
+  seal.recording_id = info.RecordingId();
+  seal.seal_path = PathsFor(path).seal;
+  seal.clock = clock_;
+  seal.checkpoint_interval = options_.checkpoint_interval;
+  seal.checkpoint_bytes = options_.checkpoint_bytes;
+  auto sealer = RecordingSealer::Create(std::move(seal));
+  if (!sealer.ok()) {
+    ::close(fd);
+    ::unlink(path.c_str());  // empty and ours: nothing is lost
+    return refused(sealer.status());
+  }
+  BufferedFileOptions file_opts;
+  file_opts.buffer_cap = options_.buffer_cap;
+  file_opts.max_bytes = options_.max_recording_bytes;
+  file_opts.sealer = std::move(*sealer);
+  auto file = std::make_unique<BufferedFile>(pool_, fd, path, std::move(file_opts));
+  return std::make_unique<AsciicastWriter>(info, start, clock_, std::move(file),
+                                           WriterSealing{options_.signer, options_.observer});
 }
 
 }  // namespace portcullis::recorder

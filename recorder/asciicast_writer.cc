@@ -5,13 +5,20 @@
 #include <fmt/format.h>
 
 #include "recorder/asciicast_format.h"
+#include "recorder/manifest_writer.h"
 
 namespace portcullis::recorder {
 
 AsciicastWriter::AsciicastWriter(const session::RecordingInfo& info, TimePoint start,
-                                 const Clock* clock, std::unique_ptr<BufferedFile> file)
-    : clock_(clock), start_(start), record_input_(info.record_input), file_(std::move(file)) {
-  file_->Append(HeaderLine(info, start_));
+                                 const Clock* clock, std::unique_ptr<BufferedFile> file,
+                                 WriterSealing sealing)
+    : info_(info),
+      sealing_(sealing),
+      clock_(clock),
+      start_(start),
+      record_input_(info.record_input),
+      file_(std::move(file)) {
+  file_->Append(HeaderLine(info, start_), 0);
 }
 
 AsciicastWriter::~AsciicastWriter() { (void)Close("aborted"); }
@@ -30,7 +37,7 @@ void AsciicastWriter::BeginEvent(char type) {
 
 void AsciicastWriter::EndEvent() {
   scratch_.append("\"]\n");
-  file_->Append(scratch_);
+  file_->Append(scratch_, last_micros_);
 }
 
 void AsciicastWriter::StreamEvent(char type, Utf8JsonEscaper* escaper, std::string_view bytes) {
@@ -83,7 +90,24 @@ absl::Status AsciicastWriter::Close(std::string_view end_reason) {
     Marker(EndMarkerLabel(end_reason));
   }
   closed_ = true;
-  close_status_ = file_->Close();
+  ClosedRecording rec;
+  rec.status = file_->Close(&rec.summary);
+  rec.info = info_;
+  rec.path = file_->path();
+  rec.media_type = std::string(kAsciicastMediaType);
+  rec.started = start_;
+  rec.ended = clock_->Now();
+  rec.end_reason = std::string(end_reason);
+  session::RecordingEnd end;
+  absl::Status st = rec.status;
+  if (sealing_.signer != nullptr) {
+    absl::Status sealed = WriteManifest(rec, sealing_.signer, &end);
+    if (st.ok()) st = sealed;
+  } else {
+    end = UnsealedEnd(rec);
+  }
+  if (sealing_.observer != nullptr) sealing_.observer->Closed(end);
+  close_status_ = st;
   return close_status_;
 }
 

@@ -10,8 +10,13 @@
 // come from the injected clock, in microseconds since `start`, and never go
 // backwards (a clock stepped back repeats the last time).
 //
+// Sealing: with a signer, Close() writes the recording's signed manifest
+// (manifest_writer.h) after the file is closed, and then tells the
+// observer (if any) how the recording ended. The file's checkpoints are
+// made by its BufferedFile's sealer.
+//
 // Thread-compatible: one session thread calls it (the TerminalRecorder
-// contract). The clock must outlive the writer.
+// contract). The clock, signer and observer must outlive the writer.
 
 #include <cstdint>
 #include <memory>
@@ -26,11 +31,18 @@
 
 namespace portcullis::recorder {
 
+inline constexpr std::string_view kAsciicastMediaType = "asciicast/2";
+
+struct WriterSealing {
+  session::RecordingSigner* signer = nullptr;      // null: no manifest (tests of the format)
+  session::RecordingObserver* observer = nullptr;  // optional: told of the end
+};
+
 class AsciicastWriter final : public session::TerminalRecorder {
  public:
   // Queues the header line at once. Event times count from `start`.
   AsciicastWriter(const session::RecordingInfo& info, TimePoint start, const Clock* clock,
-                  std::unique_ptr<BufferedFile> file);
+                  std::unique_ptr<BufferedFile> file, WriterSealing sealing = {});
   ~AsciicastWriter() override;  // Close("aborted") if the owner did not
 
   void Output(std::string_view bytes) override;
@@ -40,7 +52,8 @@ class AsciicastWriter final : public session::TerminalRecorder {
   absl::Status Health() const override;
   size_t Backlog() const override { return file_->Backlog(); }
   // Flushes a held-back partial character, appends the marker
-  // "end: <end_reason>", waits until the file is written and synced.
+  // "end: <end_reason>", waits until the file is written, sealed and
+  // synced, then writes the manifest. Returns the first failure.
   [[nodiscard]] absl::Status Close(std::string_view end_reason) override;
 
   const std::string& path() const { return file_->path(); }
@@ -54,6 +67,8 @@ class AsciicastWriter final : public session::TerminalRecorder {
   void FlushPartial(char type, Utf8JsonEscaper* escaper);
   bool Accepting() const { return !closed_ && file_->healthy(); }
 
+  const session::RecordingInfo info_;
+  const WriterSealing sealing_;
   const Clock* clock_;
   const TimePoint start_;
   const bool record_input_;

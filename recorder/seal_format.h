@@ -13,6 +13,7 @@
 //   <id>.manifest.json  the manifest, written when the recording ends
 //   <id>.manifest.sig   raw 64-byte Ed25519 signature of the manifest file
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -30,6 +31,30 @@ inline constexpr std::string_view kManifestPrefix =
 inline constexpr size_t kMaxCheckpointLine = 512;
 inline constexpr size_t kMaxManifestBytes = 4u << 20;
 inline constexpr size_t kMaxCheckpoints = 1u << 20;
+// A manifest lists at most this many checkpoints (about 1 MiB of JSON): a
+// writer thins its list (keeps every 2nd, then every 4th, ... seq) beyond
+// it. The seal file keeps them all; the manifest's size and sha256 seal the
+// whole file either way.
+inline constexpr size_t kMaxManifestCheckpoints = 4096;
+inline constexpr size_t kMaxRecordingIdLength = 80;
+
+// The files of the recording at `recording_path` ("<dir>/<id>.cast"): the
+// sidecars replace the ".cast" extension (or, without one, are appended).
+struct RecordingPaths {
+  std::string recording, seal, manifest, signature;
+};
+RecordingPaths PathsFor(std::string_view recording_path);
+
+// [A-Za-z0-9_.-]{1,80}, not "." or "..".
+bool ValidRecordingId(std::string_view id);
+// True iff `payload` may be signed by a RecordingSigner: it starts with
+// "portcullis-checkpoint/1 " or with kManifestPrefix.
+bool IsSealPayload(std::string_view payload);
+// "12.345678": seconds with six decimals (negative values count as 0).
+std::string FormatElapsed(int64_t micros);
+// True iff the JSON text nests arrays/objects at most `max_depth` deep
+// (a cheap pre-check before a DOM parse of untrusted bytes).
+bool JsonNestingWithin(std::string_view text, int max_depth);
 
 // One signed checkpoint: the first `offset` bytes of the recording hash to
 // `sha256_hex`; the last event in them is at `elapsed_micros`.

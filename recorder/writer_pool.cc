@@ -2,28 +2,39 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstring>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "broker/common/absl_fmt.h"
+#include "recorder/file_io.h"
 
 namespace portcullis::recorder {
 
 struct FileState {
-  FileState(int fd_in, std::string path_in, size_t cap_in)
-      : fd(fd_in), path(std::move(path_in)), cap(cap_in) {}
+  FileState(int fd_in, std::string path_in, BufferedFileOptions opts)
+      : fd(fd_in),
+        path(std::move(path_in)),
+        cap(opts.buffer_cap),
+        max_bytes(opts.max_bytes),
+        sealer(std::move(opts.sealer)) {}
 
   const int fd;
   const std::string path;
   const size_t cap;
+  const uint64_t max_bytes;  // 0 = no size cap
+  // Used only by the thread that holds the file (with_pool) or by Close()
+  // once the pool has let go.
+  const std::unique_ptr<RecordingSealer> sealer;
 
   mutable std::mutex mu;
   std::condition_variable idle_cv;  // signalled when the pool lets go
   std::string pending;              // guarded by mu
+  int64_t pending_micros = 0;       // guarded by mu: session time of the last appended event
+  uint64_t appended = 0;            // guarded by mu: bytes accepted in total
   size_t in_flight = 0;             // guarded by mu: taken by a writer, not yet written
   bool with_pool = false;           // guarded by mu: queued or being written
   bool closing = false;             // guarded by mu
@@ -45,27 +56,6 @@ namespace {
 
 // A writer keeps its batch buffer between files, but not a huge one.
 constexpr size_t kMaxKeptBatchCapacity = 1u << 20;
-
-absl::Status WriteError(int err, const std::string& path, std::string_view what) {
-  if (err == ENOSPC || err == EDQUOT) {
-    return absl::ResourceExhaustedError(fmt::format("recording: disk full writing {}", path));
-  }
-  return absl::InternalError(
-      fmt::format("recording: cannot {} {}: {}", what, path, std::strerror(err)));
-}
-
-absl::Status WriteAll(int fd, std::string_view data, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::write(fd, data.data(), data.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return WriteError(errno, path, "write");
-    }
-    if (n == 0) return WriteError(EIO, path, "write");
-    data.remove_prefix(static_cast<size_t>(n));
-  }
-  return absl::OkStatus();
-}
 
 }  // namespace
 
@@ -93,18 +83,40 @@ void WriterPool::Enqueue(std::shared_ptr<FileState> file) {
   cv_.notify_one();
 }
 
+void WriterPool::Track(std::shared_ptr<FileState> file) {
+  std::lock_guard<std::mutex> l(mu_);
+  sealed_.push_back(std::move(file));
+}
+
+void WriterPool::Forget(const std::shared_ptr<FileState>& file) {
+  std::lock_guard<std::mutex> l(mu_);
+  sealed_.erase(std::remove(sealed_.begin(), sealed_.end(), file), sealed_.end());
+}
+
 void WriterPool::Run() {
   std::string batch;
+  std::vector<std::shared_ptr<FileState>> idle;
   for (;;) {
     std::shared_ptr<FileState> file;
     {
       std::unique_lock<std::mutex> l(mu_);
-      cv_.wait(l, [this] { return stop_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, nothing left
-      file = std::move(queue_.front());
-      queue_.pop_front();
+      cv_.wait_for(l, kTick, [this] { return stop_ || !queue_.empty(); });
+      if (!queue_.empty()) {
+        file = std::move(queue_.front());
+        queue_.pop_front();
+      } else if (stop_) {
+        return;  // stopping, nothing left
+      }
+      // One thread per tick looks at the sealed files, busy or not.
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= next_tick_ && !sealed_.empty()) {
+        next_tick_ = now + kTick;
+        idle = sealed_;
+      }
     }
-    Drain(file, &batch);
+    if (file) Drain(file, &batch);
+    for (const auto& f : idle) Tick(f);
+    idle.clear();
   }
 }
 
@@ -112,19 +124,43 @@ void WriterPool::Run() {
 // with_pool flag), so its chunks reach the disk in order.
 void WriterPool::Drain(const std::shared_ptr<FileState>& file, std::string* batch) {
   bool write_failed;
+  int64_t micros;
   {
     std::lock_guard<std::mutex> l(file->mu);
     batch->swap(file->pending);  // `pending` gets the old, empty batch
     file->in_flight = batch->size();
+    micros = file->pending_micros;
     write_failed = file->write_error;
   }
   absl::Status st;
   // After a write error nothing more is written (the file could have a hole);
   // after a buffer overflow the clean prefix still is.
-  if (!write_failed) st = WriteAll(file->fd, *batch, file->path);
+  if (!write_failed) {
+    size_t written = 0;
+    st = WriteAll(file->fd, *batch, file->path, &written);
+    if (file->sealer) {
+      // Exactly the bytes on disk are hashed, also after a short write.
+      file->sealer->Wrote(std::string_view(*batch).substr(0, written), micros);
+      if (st.ok() && file->sealer->Due()) st = file->sealer->Seal(file->fd, file->path);
+    }
+  }
   batch->clear();
   if (batch->capacity() > kMaxKeptBatchCapacity) std::string().swap(*batch);
+  Release(file, std::move(st));
+}
 
+void WriterPool::Tick(const std::shared_ptr<FileState>& file) {
+  {
+    std::lock_guard<std::mutex> l(file->mu);
+    if (file->with_pool || file->closing || file->write_error) return;
+    file->with_pool = true;  // claimed: no other thread touches its fd now
+  }
+  absl::Status st;
+  if (file->sealer->Due()) st = file->sealer->Seal(file->fd, file->path);
+  Release(file, std::move(st));
+}
+
+void WriterPool::Release(const std::shared_ptr<FileState>& file, absl::Status st) {
   bool requeue;
   {
     std::lock_guard<std::mutex> l(file->mu);
@@ -147,10 +183,24 @@ void WriterPool::Drain(const std::shared_ptr<FileState>& file, std::string* batc
 
 // -------------------------------------------------------------- BufferedFile
 
+namespace {
+BufferedFileOptions CapOnly(size_t buffer_cap) {
+  BufferedFileOptions o;
+  o.buffer_cap = buffer_cap;
+  return o;
+}
+}  // namespace
+
 BufferedFile::BufferedFile(std::shared_ptr<WriterPool> pool, int fd, std::string path,
                            size_t buffer_cap)
+    : BufferedFile(std::move(pool), fd, std::move(path), CapOnly(buffer_cap)) {}
+
+BufferedFile::BufferedFile(std::shared_ptr<WriterPool> pool, int fd, std::string path,
+                           BufferedFileOptions options)
     : pool_(std::move(pool)),
-      state_(std::make_shared<FileState>(fd, std::move(path), buffer_cap)) {}
+      state_(std::make_shared<FileState>(fd, std::move(path), std::move(options))) {
+  if (state_->sealer) pool_->Track(state_);
+}
 
 BufferedFile::~BufferedFile() { (void)Close(); }
 
@@ -166,7 +216,7 @@ absl::Status BufferedFile::Health() const {
   return state_->status;
 }
 
-bool BufferedFile::Append(std::string_view bytes) {
+bool BufferedFile::Append(std::string_view bytes, int64_t media_micros) {
   FileState& s = *state_;
   {
     std::lock_guard<std::mutex> l(s.mu);
@@ -176,6 +226,13 @@ bool BufferedFile::Append(std::string_view bytes) {
           "recording: buffer of {} bytes full writing {} (disk too slow)", s.cap, s.path)));
       return false;
     }
+    if (s.max_bytes != 0 && bytes.size() > s.max_bytes - s.appended) {
+      s.Fail(absl::ResourceExhaustedError(fmt::format(
+          "recording: {} reached the size cap of {} bytes", s.path, s.max_bytes)));
+      return false;
+    }
+    s.appended += bytes.size();
+    s.pending_micros = media_micros;
     s.pending.append(bytes);
     s.backlog.store(s.pending.size() + s.in_flight, std::memory_order_relaxed);
     if (s.with_pool) return true;  // a writer will see it
@@ -185,8 +242,11 @@ bool BufferedFile::Append(std::string_view bytes) {
   return true;
 }
 
-absl::Status BufferedFile::Close() {
-  if (closed_) return close_status_;
+absl::Status BufferedFile::Close(SealSummary* summary) {
+  if (closed_) {
+    if (summary != nullptr) *summary = summary_;
+    return close_status_;
+  }
   closed_ = true;
   FileState& s = *state_;
   absl::Status st;
@@ -197,21 +257,29 @@ absl::Status BufferedFile::Close() {
     st = s.status;
   }
   // The pool has let go and `closing` keeps it away: this thread owns fd.
-  // Even after a failure the prefix on disk is worth syncing.
-  int rc;
-  do {
-    rc = ::fdatasync(s.fd);
-  } while (rc != 0 && errno == EINTR);
-  // EINVAL/EROFS: a pipe or special file that cannot be synced.
-  if (rc != 0 && errno != EINVAL && errno != EROFS && st.ok()) {
-    st = WriteError(errno, s.path, "sync");
+  // Even after a failure the prefix on disk is worth syncing and sealing.
+  absl::Status synced;
+  if (s.sealer) {
+    pool_->Forget(state_);
+    if (s.sealer->failed()) {
+      synced = DataSync(s.fd, s.path);
+    } else if (s.sealer->NeedsFinal()) {
+      synced = s.sealer->Seal(s.fd, s.path);  // syncs first
+    } else {
+      synced = DataSync(s.fd, s.path);
+    }
+    summary_ = s.sealer->Summary();
+  } else {
+    synced = DataSync(s.fd, s.path);
   }
-  if (::close(s.fd) != 0 && errno != EINTR && st.ok()) st = WriteError(errno, s.path, "close");
+  if (st.ok()) st = synced;
+  if (::close(s.fd) != 0 && errno != EINTR && st.ok()) st = FileError(errno, s.path, "close");
   if (!st.ok()) {
     std::lock_guard<std::mutex> l(s.mu);
     s.Fail(st);
   }
   close_status_ = st;
+  if (summary != nullptr) *summary = summary_;
   return st;
 }
 

@@ -95,6 +95,10 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
     recorder::AsciicastFactoryOptions rec;
     rec.dir = cfg.RecordingsDir();
     rec.min_free_bytes = cfg.recording_min_free_bytes;
+    rec.max_recording_bytes = cfg.recording_max_bytes;
+    rec.checkpoint_interval = cfg.recording_checkpoint_interval;
+    rec.signer = b->authority_.get();
+    rec.observer = b->catalogue_.get();
     b->recorders_ = std::make_unique<recorder::AsciicastFactory>(std::move(rec), clock);
   }
   return b;

@@ -64,14 +64,14 @@ absl::StatusOr<ca::IssuedCertificate> LocalAuthority::IssueLoginCertificate(
 }
 
 absl::StatusOr<std::string> LocalAuthority::SignRecordingSeal(std::string_view payload) {
-  const std::string checkpoint_prefix = std::string(recorder::kCheckpointMagic) + " ";
-  const bool checkpoint = payload.substr(0, checkpoint_prefix.size()) == checkpoint_prefix &&
-                          payload.size() <= recorder::kMaxCheckpointLine &&
-                          payload.find('\n') == std::string_view::npos;
+  // A seal payload (recorder::IsSealPayload), and no bigger than one: a
+  // checkpoint is one line, a manifest at most kMaxManifestBytes.
   const bool manifest = payload.substr(0, recorder::kManifestPrefix.size()) ==
-                            recorder::kManifestPrefix &&
-                        payload.size() <= recorder::kMaxManifestBytes;
-  if (!checkpoint && !manifest) {
+                        recorder::kManifestPrefix;
+  const bool fits = manifest ? payload.size() <= recorder::kMaxManifestBytes
+                             : payload.size() <= recorder::kMaxCheckpointLine &&
+                                   payload.find('\n') == std::string_view::npos;
+  if (!recorder::IsSealPayload(payload) || !fits) {
     return absl::InvalidArgumentError(
         "recording key: refusing to sign something that is not a checkpoint line or a manifest");
   }

@@ -13,6 +13,7 @@
 
 #include "recorder/utf8_json.h"
 #include "tests/recorder/recording_files.h"
+#include "tests/recorder/test_signer.h"
 #include "tests/support/test_util.h"
 
 namespace portcullis::recorder {
@@ -36,9 +37,15 @@ RecordingInfo Info(std::string id, TimePoint started) {
   return info;
 }
 
+testing::TestSigner* Signer() {
+  static testing::TestSigner signer;
+  return &signer;
+}
+
 AsciicastFactoryOptions Options(const std::string& dir) {
   AsciicastFactoryOptions opts;
   opts.dir = dir;
+  opts.signer = Signer();
   opts.min_free_bytes = 0;
   return opts;
 }
@@ -156,7 +163,10 @@ TEST(AsciicastFactoryTest, FullFilesystem) {
   AsciicastFactory refusing(strict, &clock);
   EXPECT_EQ(refusing.Ready().code(), absl::StatusCode::kResourceExhausted);
   EXPECT_FALSE(refusing.OpenTerminal(Info("full2", clock.Now())).ok());
-  AsciicastFactory defaults(AsciicastFactoryOptions{mnt + "/recordings"}, &clock);
+  AsciicastFactoryOptions default_opts;
+  default_opts.dir = mnt + "/recordings";
+  default_opts.signer = Signer();
+  AsciicastFactory defaults(default_opts, &clock);
   EXPECT_FALSE(defaults.Ready().ok());  // 64 MiB minimum on a 256 KiB disk
 }
 

@@ -13,6 +13,7 @@
 #include "recorder/asciicast_factory.h"
 #include "recorder/asciicast_format.h"
 #include "tests/recorder/recording_files.h"
+#include "tests/recorder/test_signer.h"
 #include "tests/support/test_util.h"
 
 namespace portcullis::recorder {
@@ -38,6 +39,7 @@ class AsciicastWriterTest : public ::testing::Test {
     AsciicastFactoryOptions opts;
     opts.dir = dir_.path();
     opts.min_free_bytes = 0;
+    opts.signer = &signer_;
     factory_ = std::make_unique<AsciicastFactory>(opts, &clock_);
   }
 
@@ -68,6 +70,7 @@ class AsciicastWriterTest : public ::testing::Test {
   }
 
   testing::TempDir dir_{"pc-rec"};
+  testing::TestSigner signer_;
   FakeClock clock_;
   std::unique_ptr<AsciicastFactory> factory_;
   std::string path_;
@@ -225,6 +228,7 @@ TEST_F(AsciicastWriterTest, BurstOverBufferCapTurnsHealthNonOk) {
   opts.dir = dir_.path();
   opts.min_free_bytes = 0;
   opts.buffer_cap = 64 << 10;
+  opts.signer = &signer_;
   AsciicastFactory small(opts, &clock_);
   RecordingInfo info = Info();
   auto rec = small.OpenTerminal(info);
