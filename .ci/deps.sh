@@ -13,7 +13,7 @@ PKGS=(
   libspdlog-dev libfmt-dev libcli11-dev libqrencode-dev
   libgtest-dev libgmock-dev
   libssh-dev openssh-server openssh-client oathtool tzdata
-  asciinema python3
+  asciinema python3 openssl
 )
 
 missing=()
