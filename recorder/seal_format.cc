@@ -315,31 +315,6 @@ std::string FormatElapsed(int64_t micros) {
   return fmt::format("{}.{:06}", micros / 1'000'000, micros % 1'000'000);
 }
 
-bool JsonNestingWithin(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false, escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-      continue;
-    }
-    if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      if (++depth > max_depth) return false;
-    } else if ((c == ']' || c == '}') && depth > 0) {
-      --depth;
-    }
-  }
-  return true;
-}
-
 std::string RecordingKeyId(std::string_view public_raw) {
   return "ed25519:" + HexEncode(Sha256(public_raw));
 }

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "broker/common/json_depth.h"  // JsonNestingWithin, used with the parsers
 
 namespace portcullis::recorder {
 
@@ -52,9 +53,6 @@ bool ValidRecordingId(std::string_view id);
 bool IsSealPayload(std::string_view payload);
 // "12.345678": seconds with six decimals (negative values count as 0).
 std::string FormatElapsed(int64_t micros);
-// True iff the JSON text nests arrays/objects at most `max_depth` deep
-// (a cheap pre-check before a DOM parse of untrusted bytes).
-bool JsonNestingWithin(std::string_view text, int max_depth);
 
 // One signed checkpoint: the first `offset` bytes of the recording hash to
 // `sha256_hex`; the last event in them is at `elapsed_micros`.

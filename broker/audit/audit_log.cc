@@ -8,6 +8,7 @@
 
 #include "broker/audit/audit_anchor.h"
 #include "broker/common/files.h"
+#include "broker/common/json_depth.h"
 #include "broker/common/status_macros.h"
 #include "broker/common/time_format.h"
 
@@ -33,33 +34,6 @@ std::string ToValidUtf8(const std::string& s) {
   return back.is_string() ? back.get<std::string>() : std::string();
 }
 
-// Nesting depth of JSON text (arrays and objects), so that deeply nested
-// input is refused before anything recurses over it.
-int JsonDepth(std::string_view text) {
-  int depth = 0;
-  int max_depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : text) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '[' || c == '{') {
-      max_depth = std::max(max_depth, ++depth);
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return max_depth;
-}
-
 // Cuts valid UTF-8 `s` to at most `max` bytes on a character boundary.
 std::string Truncate(std::string s, size_t max) {
   if (s.size() <= max) return s;
@@ -82,7 +56,7 @@ absl::StatusOr<AuditEvent> Normalise(const AuditEvent& e) {
     return absl::InvalidArgumentError(fmt::format(
         "audit event {}: details larger than {} bytes", e.type, kMaxAuditDetailsBytes));
   }
-  if (JsonDepth(details) > kMaxDetailsDepth) {
+  if (!JsonNestingWithin(details, kMaxDetailsDepth)) {
     return absl::InvalidArgumentError(fmt::format(
         "audit event {}: details nested deeper than {} levels", e.type, kMaxDetailsDepth));
   }
@@ -127,7 +101,7 @@ RawRow ReadRaw(const Statement& st) {
 // than Append() allows (the row was edited).
 bool ParseDetails(RawRow& r) {
   if (r.details_text.size() > kMaxAuditDetailsBytes ||
-      JsonDepth(r.details_text) > kMaxDetailsDepth) {
+      !JsonNestingWithin(r.details_text, kMaxDetailsDepth)) {
     r.event.details = nullptr;
     return false;
   }

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -13,6 +14,20 @@
 #include "broker/common/files.h"
 
 namespace portcullis::cli {
+
+std::string HumanSize(uint64_t n) {
+  constexpr const char* kUnits[] = {"B", "K", "M", "G", "T"};
+  double v = static_cast<double>(n);
+  int unit = 0;
+  while (v >= 1024 && unit < 4) {
+    v /= 1024;
+    ++unit;
+  }
+  if (unit == 0) return std::to_string(n) + "B";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f%s", v, kUnits[unit]);
+  return buf;
+}
 
 std::string CliContext::HomeDir() {
   if (const char* h = std::getenv("PORTCULLIS_HOME"); h && *h) return h;

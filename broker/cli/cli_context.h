@@ -20,6 +20,9 @@ inline constexpr int kExitUsage = 2;
 inline constexpr int kExitDenied = 3;  // policy check DENY, audit verify broken, recording INVALID
 inline constexpr int kExitTruncated = 4;  // recordings verify: TRUNCATED (a sealed prefix)
 
+// "512B", "1.5K", "3.2M" ... (binary units), for tables.
+std::string HumanSize(uint64_t n);
+
 struct SavedLogin {
   std::string broker;  // HOST:PORT
   std::string user;

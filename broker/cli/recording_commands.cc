@@ -26,19 +26,6 @@ std::string Time(const google::protobuf::Timestamp& ts) {
   return FormatUtc(FromUnix(ts.seconds()));
 }
 
-std::string Size(uint64_t n) {
-  constexpr const char* kUnits[] = {"B", "K", "M", "G", "T"};
-  double v = static_cast<double>(n);
-  int unit = 0;
-  while (v >= 1024 && unit < 4) {
-    v /= 1024;
-    ++unit;
-  }
-  if (unit == 0) return std::to_string(n) + "B";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%s", v, kUnits[unit]);
-  return buf;
-}
 
 std::string State(const v1::Recording& r) { return r.has_deleted() ? "deleted" : r.state(); }
 
@@ -101,7 +88,7 @@ void PrintRecordings(const v1::ListRecordingsResponse& resp) {
     std::printf("%-24s %-14s %-28s %-8s %-20s %-9s %-8s %-10s %s\n", Shown(r.id()).c_str(),
                 Shown(r.user()).c_str(), Shown(r.login() + "@" + r.target()).c_str(),
                 Shown(r.protocol()).c_str(), Time(r.started()).c_str(), duration.c_str(),
-                Size(r.size()).c_str(), Shown(State(r)).c_str(), r.legal_hold() ? "hold" : "-");
+                HumanSize(r.size()).c_str(), Shown(State(r)).c_str(), r.legal_hold() ? "hold" : "-");
   }
 }
 

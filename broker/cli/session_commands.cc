@@ -14,19 +14,6 @@ namespace {
 // control byte may reach the terminal.
 std::string Shown(const std::string& s) { return Printable(s, std::string::npos); }
 
-std::string Bytes(uint64_t n) {
-  constexpr const char* kUnits[] = {"B", "K", "M", "G", "T"};
-  double v = static_cast<double>(n);
-  int unit = 0;
-  while (v >= 1024 && unit < 4) {
-    v /= 1024;
-    ++unit;
-  }
-  if (unit == 0) return std::to_string(n) + "B";
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f%s", v, kUnits[unit]);
-  return buf;
-}
 
 std::string Time(const google::protobuf::Timestamp& ts) { return FormatUtc(FromUnix(ts.seconds())); }
 
@@ -70,7 +57,7 @@ void RegisterSessionCommands(CLI::App& app, CliContext& ctx, int* rc) {
                   Shown(s.user()).c_str(), Shown(s.login() + "@" + s.target()).c_str(),
                   Shown(s.protocol()).c_str(), Shown(s.source()).c_str(),
                   Time(s.started_at()).c_str(),
-                  (Bytes(s.bytes_up()) + "/" + Bytes(s.bytes_down())).c_str());
+                  (HumanSize(s.bytes_up()) + "/" + HumanSize(s.bytes_down())).c_str());
     }
     *rc = kExitOk;
   });
