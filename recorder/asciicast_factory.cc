@@ -126,8 +126,8 @@ absl::StatusOr<std::unique_ptr<session::TerminalRecorder>> AsciicastFactory::Ope
   file_opts.buffer_cap = options_.buffer_cap;
   file_opts.max_bytes = options_.max_recording_bytes;
   file_opts.sealer = std::move(*sealer);
-  auto file = std::make_unique<BufferedFile>(pool_, fd, path, std::move(file_opts));
-  return std::make_unique<AsciicastWriter>(info, start, clock_, std::move(file),
+  return std::make_unique<AsciicastWriter>(info, start, clock_, pool_, fd, path,
+                                           std::move(file_opts),
                                            WriterSealing{options_.signer, options_.observer});
 }
 

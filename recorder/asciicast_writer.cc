@@ -1,83 +1,157 @@
 #include "recorder/asciicast_writer.h"
 
 #include <chrono>
+#include <cstring>
 
 #include <fmt/format.h>
 
 #include "recorder/asciicast_format.h"
 #include "recorder/manifest_writer.h"
+#include "recorder/utf8_json.h"
 
 namespace portcullis::recorder {
+namespace {
+
+// A record from the session thread to the encoder: kind, session time in
+// microseconds, body length, body. Kinds: 'o'/'i' raw terminal bytes,
+// 'l' a ready-made line, 'f' the end of the stream named by the body.
+constexpr size_t kRecordHead = 1 + sizeof(int64_t) + sizeof(uint32_t);
+
+void AppendRecordHead(char kind, int64_t micros, uint32_t len, std::string* out) {
+  char head[kRecordHead];
+  head[0] = kind;
+  std::memcpy(head + 1, &micros, sizeof micros);
+  std::memcpy(head + 1 + sizeof micros, &len, sizeof len);
+  out->assign(head, sizeof head);
+}
+
+// `[SECONDS, "T", "` (the event's body follows).
+void BeginEvent(int64_t micros, char type, std::string* out) {
+  out->push_back('[');
+  AppendSeconds(micros, out);
+  const char mid[] = {',', ' ', '"', type, '"', ',', ' ', '"'};
+  out->append(mid, sizeof mid);
+}
+
+constexpr std::string_view kEndEvent = "\"]\n";
+
+// Runs on the writer thread: records -> asciicast lines.
+class AsciicastEncoder final : public ChunkEncoder {
+ public:
+  bool Encode(std::string_view batch, size_t limit, std::string* out,
+              int64_t* media_micros) override {
+    size_t pos = 0;
+    while (batch.size() - pos >= kRecordHead) {
+      const char kind = batch[pos];
+      int64_t micros;
+      uint32_t len;
+      std::memcpy(&micros, batch.data() + pos + 1, sizeof micros);
+      std::memcpy(&len, batch.data() + pos + 1 + sizeof micros, sizeof len);
+      pos += kRecordHead;
+      if (len > batch.size() - pos) break;  // cannot happen: appends are whole
+      const std::string_view body = batch.substr(pos, len);
+      pos += len;
+      const size_t mark = out->size();
+      if (kind == 'l') {
+        out->append(body);
+      } else if (kind == 'o' || kind == 'i') {
+        BeginEvent(micros, kind, out);
+        const size_t start = out->size();
+        (kind == 'o' ? output_ : input_).Append(body, out);
+        if (out->size() == start) {
+          // Only the start of a split character: it goes out with the next.
+          out->resize(mark);
+          continue;
+        }
+        out->append(kEndEvent);
+      } else if (kind == 'f' && !body.empty()) {
+        Utf8JsonEscaper& esc = body[0] == 'o' ? output_ : input_;
+        if (esc.carried() == 0) continue;
+        BeginEvent(micros, body[0], out);
+        esc.Finish(out);
+        out->append(kEndEvent);
+      } else {
+        continue;
+      }
+      if (out->size() > limit) {
+        out->resize(mark);
+        return false;
+      }
+      *media_micros = micros;
+    }
+    return true;
+  }
+
+ private:
+  Utf8JsonEscaper output_;
+  Utf8JsonEscaper input_;
+};
+
+BufferedFileOptions WithEncoder(BufferedFileOptions opts) {
+  opts.encoder = std::make_unique<AsciicastEncoder>();
+  return opts;
+}
+
+}  // namespace
 
 AsciicastWriter::AsciicastWriter(const session::RecordingInfo& info, TimePoint start,
-                                 const Clock* clock, std::unique_ptr<BufferedFile> file,
+                                 const Clock* clock, std::shared_ptr<WriterPool> pool, int fd,
+                                 std::string path, BufferedFileOptions file_options,
                                  WriterSealing sealing)
     : info_(info),
       sealing_(sealing),
       clock_(clock),
       start_(start),
       record_input_(info.record_input),
-      file_(std::move(file)) {
-  file_->Append(HeaderLine(info, start_), 0);
+      file_(std::make_unique<BufferedFile>(std::move(pool), fd, std::move(path),
+                                           WithEncoder(std::move(file_options)))) {
+  Queue('l', 0, HeaderLine(info, start_));
 }
 
 AsciicastWriter::~AsciicastWriter() { (void)Close("aborted"); }
 
-void AsciicastWriter::BeginEvent(char type) {
+int64_t AsciicastWriter::Stamp() {
   int64_t micros =
       std::chrono::duration_cast<std::chrono::microseconds>(clock_->Now() - start_).count();
   if (micros < last_micros_) micros = last_micros_;
   last_micros_ = micros;
-  scratch_.clear();
-  scratch_.push_back('[');
-  AppendSeconds(micros, &scratch_);
-  const char mid[] = {',', ' ', '"', type, '"', ',', ' ', '"'};
-  scratch_.append(mid, sizeof mid);
+  return micros;
 }
 
-void AsciicastWriter::EndEvent() {
-  scratch_.append("\"]\n");
-  file_->Append(scratch_, last_micros_);
+void AsciicastWriter::Queue(char kind, int64_t micros, std::string_view body) {
+  AppendRecordHead(kind, micros, static_cast<uint32_t>(body.size()), &scratch_);
+  file_->Append(scratch_, body, micros);
 }
 
-void AsciicastWriter::StreamEvent(char type, Utf8JsonEscaper* escaper, std::string_view bytes) {
-  if (bytes.empty() || !Accepting()) return;
-  BeginEvent(type);
-  const size_t body = scratch_.size();
-  escaper->Append(bytes, &scratch_);
-  // Only the start of a split character: it goes out with the next call.
-  if (scratch_.size() == body) return;
-  EndEvent();
+void AsciicastWriter::QueueLine(char type, std::string_view body) {
+  const int64_t micros = Stamp();
+  std::string line;
+  BeginEvent(micros, type, &line);
+  line.append(body);
+  line.append(kEndEvent);
+  Queue('l', micros, line);
 }
 
 void AsciicastWriter::Output(std::string_view bytes) {
-  StreamEvent('o', &output_escaper_, bytes);
+  if (bytes.empty() || !Accepting()) return;
+  Queue('o', Stamp(), bytes);
 }
 
 void AsciicastWriter::Input(std::string_view bytes) {
-  if (!record_input_) return;
-  StreamEvent('i', &input_escaper_, bytes);
+  if (!record_input_ || bytes.empty() || !Accepting()) return;
+  Queue('i', Stamp(), bytes);
 }
 
 void AsciicastWriter::Resize(int cols, int rows) {
   if (!Accepting()) return;
-  BeginEvent('r');
-  fmt::format_to(std::back_inserter(scratch_), "{}x{}", cols, rows);
-  EndEvent();
+  QueueLine('r', fmt::format("{}x{}", cols, rows));
 }
 
 void AsciicastWriter::Marker(std::string_view label) {
   if (!Accepting()) return;
-  BeginEvent('m');
-  AppendJsonEscaped(label, &scratch_);
-  EndEvent();
-}
-
-void AsciicastWriter::FlushPartial(char type, Utf8JsonEscaper* escaper) {
-  if (escaper->carried() == 0) return;
-  BeginEvent(type);
-  escaper->Finish(&scratch_);
-  EndEvent();
+  std::string body;
+  AppendJsonEscaped(label, &body);
+  QueueLine('m', body);
 }
 
 absl::Status AsciicastWriter::Health() const { return file_->Health(); }
@@ -85,8 +159,10 @@ absl::Status AsciicastWriter::Health() const { return file_->Health(); }
 absl::Status AsciicastWriter::Close(std::string_view end_reason) {
   if (closed_) return close_status_;
   if (file_->healthy()) {
-    FlushPartial('o', &output_escaper_);
-    FlushPartial('i', &input_escaper_);
+    // A character still split at the end becomes U+FFFD, in its stream.
+    const int64_t micros = Stamp();
+    Queue('f', micros, "o");
+    Queue('f', micros, "i");
     Marker(EndMarkerLabel(end_reason));
   }
   closed_ = true;

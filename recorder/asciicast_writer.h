@@ -1,8 +1,9 @@
 #pragma once
 // AsciicastWriter: the TerminalRecorder that writes asciicast v2 (see
-// asciicast_format.h). Each event is formatted in one pass into a reused
-// scratch line and copied once into a BufferedFile; the disk is written by
-// the file's WriterPool, never by the caller.
+// asciicast_format.h). The session thread only stamps each event with its
+// time and copies its bytes once into a BufferedFile; the file's WriterPool
+// thread escapes them into asciicast lines (its ChunkEncoder), hashes and
+// writes them. Neither the escaping nor the disk is on the caller's path.
 //
 // Output and input are separate byte streams, each with its own UTF-8
 // state: a multi-byte character split across two calls is written whole in
@@ -26,7 +27,6 @@
 #include "absl/status/status.h"
 #include "broker/common/clock.h"
 #include "broker/session/recorder.h"
-#include "recorder/utf8_json.h"
 #include "recorder/writer_pool.h"
 
 namespace portcullis::recorder {
@@ -40,9 +40,13 @@ struct WriterSealing {
 
 class AsciicastWriter final : public session::TerminalRecorder {
  public:
-  // Queues the header line at once. Event times count from `start`.
+  // Takes ownership of `fd`, an open, empty recording file named `path`,
+  // written through `pool` with `file_options` (their encoder is the
+  // writer's own). Queues the header line at once. Event times count from
+  // `start`.
   AsciicastWriter(const session::RecordingInfo& info, TimePoint start, const Clock* clock,
-                  std::unique_ptr<BufferedFile> file, WriterSealing sealing = {});
+                  std::shared_ptr<WriterPool> pool, int fd, std::string path,
+                  BufferedFileOptions file_options, WriterSealing sealing = {});
   ~AsciicastWriter() override;  // Close("aborted") if the owner did not
 
   void Output(std::string_view bytes) override;
@@ -59,12 +63,12 @@ class AsciicastWriter final : public session::TerminalRecorder {
   const std::string& path() const { return file_->path(); }
 
  private:
-  // Starts scratch_ as `[TIME, "X", "`.
-  void BeginEvent(char type);
-  // Ends scratch_ with `"]\n` and hands it to the file.
-  void EndEvent();
-  void StreamEvent(char type, Utf8JsonEscaper* escaper, std::string_view bytes);
-  void FlushPartial(char type, Utf8JsonEscaper* escaper);
+  // Stamps an event with the session time now (never going backwards).
+  int64_t Stamp();
+  // Queues one record for the encoder (asciicast_writer.cc).
+  void Queue(char kind, int64_t micros, std::string_view body);
+  // Queues a ready-made line (header, resize, marker) from scratch_.
+  void QueueLine(char type, std::string_view body);
   bool Accepting() const { return !closed_ && file_->healthy(); }
 
   const session::RecordingInfo info_;
@@ -73,9 +77,7 @@ class AsciicastWriter final : public session::TerminalRecorder {
   const TimePoint start_;
   const bool record_input_;
   int64_t last_micros_ = 0;
-  Utf8JsonEscaper output_escaper_;
-  Utf8JsonEscaper input_escaper_;
-  std::string scratch_;  // the event line being built; keeps its capacity
+  std::string scratch_;  // a record's header or a ready-made line; keeps its capacity
   std::unique_ptr<BufferedFile> file_;
   bool closed_ = false;
   absl::Status close_status_;

@@ -68,41 +68,78 @@ RecordingSealer::~RecordingSealer() { ::close(seal_fd_); }
 
 void RecordingSealer::Wrote(std::string_view bytes, int64_t media_micros) {
   if (!bytes.empty() && EVP_DigestUpdate(ctx_.get(), bytes.data(), bytes.size()) != 1) {
-    failed_ = true;  // cannot happen with the default provider; never seal a wrong hash
+    hash_failed_ = true;  // cannot happen with the default provider; never seal a wrong hash
   }
   written_ += bytes.size();
   if (media_micros > media_micros_) media_micros_ = media_micros;
 }
 
 bool RecordingSealer::Due() const {
-  if (failed_ || written_ == sealed_) return false;
-  return seq_ == 0 || written_ - sealed_ >= opts_.checkpoint_bytes ||
-         clock_->Now() - last_checkpoint_ >= opts_.checkpoint_interval;
-}
-
-absl::Status RecordingSealer::Seal(int recording_fd, const std::string& path) {
-  if (failed_) {
-    return absl::FailedPreconditionError(
-        fmt::format("recording: the seal of {} failed earlier", path));
+  if (hash_failed_ || written_ == cut_) return false;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (failed_ || in_flight_) return false;
   }
-  absl::Status st = SealOnce(recording_fd, path);
-  if (!st.ok()) failed_ = true;
-  return st;
+  return next_seq_ == 0 || written_ - cut_ >= opts_.checkpoint_bytes ||
+         clock_->Now() - last_cut_ >= opts_.checkpoint_interval;
 }
 
-absl::Status RecordingSealer::SealOnce(int recording_fd, const std::string& path) {
-  // The bytes a checkpoint vouches for are on disk before the checkpoint.
-  PC_RETURN_IF_ERROR(DataSync(recording_fd, path));
+Checkpoint RecordingSealer::Cut() {
   const TimePoint now = clock_->Now();
   Checkpoint cp;
   cp.recording_id = opts_.recording_id;
-  cp.seq = seq_;
+  cp.seq = next_seq_++;
   cp.offset = written_;
   cp.elapsed_micros = media_micros_;
-  auto hex = FinalHex(ctx_.get());
-  if (!hex.ok()) return hex.status();
-  cp.sha256_hex = std::move(*hex);
+  if (!hash_failed_) {
+    auto hex = FinalHex(ctx_.get());
+    if (hex.ok()) {
+      cp.sha256_hex = std::move(*hex);
+    } else {
+      hash_failed_ = true;
+    }
+  }
   cp.utc = FormatUtc(now, /*micros=*/true);
+  cut_ = written_;
+  last_cut_ = now;
+  std::lock_guard<std::mutex> l(mu_);
+  in_flight_ = true;
+  return cp;
+}
+
+absl::Status RecordingSealer::Complete(Checkpoint cp, int recording_fd, const std::string& path) {
+  absl::Status st;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    if (failed_) {
+      st = absl::FailedPreconditionError(
+          fmt::format("recording: the seal of {} failed earlier", path));
+    }
+  }
+  if (st.ok() && cp.sha256_hex.empty()) {
+    st = absl::InternalError(fmt::format("recording: SHA-256 of {} failed", path));
+  }
+  if (st.ok()) st = CompleteOnce(cp, recording_fd, path);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    in_flight_ = false;
+    if (st.ok()) {
+      sealed_ = cp.offset;
+      ++completed_;
+      cp.signature.clear();
+      Keep(std::move(cp));
+    } else {
+      failed_ = true;
+    }
+  }
+  done_cv_.notify_all();
+  return st;
+}
+
+absl::Status RecordingSealer::CompleteOnce(Checkpoint& cp, int recording_fd,
+                                           const std::string& path) {
+  // The bytes a checkpoint vouches for are on disk before the checkpoint.
+  PC_RETURN_IF_ERROR(DataSync(recording_fd, path));
   const std::string payload = CheckpointPayload(cp);
   auto sig = opts_.signer->SignRecordingSeal(payload);
   if (!sig.ok()) {
@@ -123,12 +160,35 @@ absl::Status RecordingSealer::SealOnce(int recording_fd, const std::string& path
     PC_RETURN_IF_ERROR(SyncParentDirectory(opts_.seal_path));
     synced_dir_ = true;
   }
-  ++seq_;
-  sealed_ = written_;
-  last_checkpoint_ = now;
-  cp.signature.clear();
-  Keep(std::move(cp));
   return absl::OkStatus();
+}
+
+void RecordingSealer::WaitForCheckpoint() {
+  std::unique_lock<std::mutex> l(mu_);
+  done_cv_.wait(l, [this] { return !in_flight_; });
+}
+
+bool RecordingSealer::NeedsFinal() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return written_ > sealed_ || completed_ == 0;
+}
+
+absl::Status RecordingSealer::Seal(int recording_fd, const std::string& path) {
+  if (failed()) {
+    return absl::FailedPreconditionError(
+        fmt::format("recording: the seal of {} failed earlier", path));
+  }
+  return Complete(Cut(), recording_fd, path);
+}
+
+bool RecordingSealer::failed() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return failed_ || hash_failed_;
+}
+
+uint64_t RecordingSealer::checkpoint_count() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return completed_;
 }
 
 // Keeps every keep_stride_-th checkpoint; at the bound, drops every other
@@ -149,12 +209,13 @@ void RecordingSealer::Keep(Checkpoint cp) {
 }
 
 SealSummary RecordingSealer::Summary() const {
+  std::lock_guard<std::mutex> l(mu_);
   SealSummary s;
   s.size = written_;
   s.sha256_hex = FinalHex(ctx_.get()).value_or("");
   s.elapsed_micros = media_micros_;
   s.checkpoints = kept_;
-  s.sealed = !failed_ && seq_ > 0 && sealed_ == written_;
+  s.sealed = !failed_ && !hash_failed_ && completed_ > 0 && sealed_ == written_;
   return s;
 }
 

@@ -7,13 +7,24 @@
 // line, so after a crash every complete line on disk describes a prefix
 // that is on disk too.
 //
-// Not thread-safe: its owner (a BufferedFile) lets one thread at a time use
-// it. The signer and the clock must outlive it. Key material never passes
-// through it: it only asks the signer to sign checkpoint payloads.
+// A checkpoint has two halves, so the slow one can run on another thread
+// while the recording goes on being written: Cut() fixes the prefix (its
+// length, hash and session time) at once; Complete() makes it durable,
+// signs it and appends its line. At most one checkpoint is cut and not
+// yet completed at any time.
+//
+// Threads: Wrote(), Due() and Cut() belong to the one thread writing the
+// recording at a time (its BufferedFile's writer); Complete() may run on
+// another thread, concurrently with them. The rest is for the owner once
+// no checkpoint is in flight (after WaitForCheckpoint()). The signer and
+// the clock must outlive it. Key material never passes through it: it
+// only asks the signer to sign checkpoint payloads.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -59,39 +70,57 @@ class RecordingSealer {
   // `bytes` were just written to the end of the recording; the last event
   // in them is at `media_micros` into the session.
   void Wrote(std::string_view bytes, int64_t media_micros);
-  // True if there are unsealed bytes and a checkpoint is due: none was made
-  // yet, checkpoint_bytes are unsealed, or the interval has passed.
+  // True if no checkpoint is in flight, there are bytes no checkpoint
+  // covers, and one is due: none was made yet, checkpoint_bytes are
+  // uncovered, or the interval has passed since the last Cut().
   bool Due() const;
+  // Fixes a checkpoint of everything written so far (no I/O, no signing)
+  // and marks it in flight. It must be Complete()d before the next Cut().
+  [[nodiscard]] Checkpoint Cut();
+  // Makes `cp` durable and signed, for the recording on `recording_fd`
+  // (named `path` in errors): fdatasync, sign, append, fdatasync. Clears
+  // the in-flight mark. After a failure the sealer refuses further
+  // checkpoints (the seal must not have holes).
+  [[nodiscard]] absl::Status Complete(Checkpoint cp, int recording_fd, const std::string& path);
+  // Blocks until no checkpoint is in flight.
+  void WaitForCheckpoint();
   // True if bytes are unsealed or no checkpoint was made yet (Close()
-  // makes a final checkpoint then).
-  bool NeedsFinal() const { return written_ > sealed_ || seq_ == 0; }
-  // Seals what was written so far to `recording_fd` (named `path` in
-  // errors): fdatasync, sign, append, fdatasync. After a failure the sealer
-  // refuses further checkpoints (the seal must not have holes).
+  // makes a final checkpoint then). With no checkpoint in flight.
+  bool NeedsFinal() const;
+  // Cut() + Complete() on the calling thread. With no checkpoint in flight.
   [[nodiscard]] absl::Status Seal(int recording_fd, const std::string& path);
-  bool failed() const { return failed_; }
-  uint64_t checkpoint_count() const { return seq_; }
-  // The hash of everything written and the checkpoints so far.
+  bool failed() const;
+  uint64_t checkpoint_count() const;  // completed checkpoints
+  // The hash of everything written and the checkpoints so far. With no
+  // checkpoint in flight.
   SealSummary Summary() const;
 
  private:
   RecordingSealer(SealOptions opts, int seal_fd, EvpMdCtxPtr ctx);
-  absl::Status SealOnce(int recording_fd, const std::string& path);
-  void Keep(Checkpoint cp);
+  absl::Status CompleteOnce(Checkpoint& cp, int recording_fd, const std::string& path);
+  void Keep(Checkpoint cp);  // requires mu_
 
   const SealOptions opts_;
   const Clock* const clock_;
   const int seal_fd_;
+  // The writer's side (Wrote, Due, Cut).
   EvpMdCtxPtr ctx_;  // running SHA-256 of the recording
   uint64_t written_ = 0;
-  uint64_t sealed_ = 0;  // offset of the last checkpoint
   int64_t media_micros_ = 0;
-  uint64_t seq_ = 0;  // the next checkpoint's seq
-  TimePoint last_checkpoint_{};
-  bool synced_dir_ = false;
-  bool failed_ = false;
-  std::vector<Checkpoint> kept_;  // for the manifest
-  uint64_t keep_stride_ = 1;      // keep every n-th seq
+  uint64_t cut_ = 0;       // offset of the last cut checkpoint
+  uint64_t next_seq_ = 0;  // the next cut checkpoint's seq
+  TimePoint last_cut_{};
+  bool hash_failed_ = false;
+  // The completing side (Complete) and what both read.
+  mutable std::mutex mu_;
+  std::condition_variable done_cv_;  // signalled when a checkpoint completes
+  bool in_flight_ = false;           // guarded by mu_
+  bool failed_ = false;              // guarded by mu_
+  uint64_t sealed_ = 0;              // guarded by mu_: offset of the last completed checkpoint
+  uint64_t completed_ = 0;           // guarded by mu_: checkpoints completed
+  std::vector<Checkpoint> kept_;     // guarded by mu_: for the manifest
+  uint64_t keep_stride_ = 1;         // guarded by mu_: keep every n-th seq
+  bool synced_dir_ = false;          // only Complete() (one at a time) uses it
 };
 
 }  // namespace portcullis::recorder

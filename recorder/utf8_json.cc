@@ -1,6 +1,7 @@
 #include "recorder/utf8_json.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 
 namespace portcullis::recorder {
@@ -74,14 +75,36 @@ void AppendEscapedAscii(unsigned char c, std::string* out) {
   }
 }
 
+// True if any of the 8 bytes in `w` is not copied verbatim: a control
+// character (< 0x20), '"', '\\' or a byte >= 0x80. Word-at-a-time (SWAR),
+// exact for the question "any?".
+constexpr bool AnyNeedsWork(uint64_t w) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL;
+  constexpr uint64_t kHigh = 0x8080808080808080ULL;
+  auto has_zero = [](uint64_t v) { return ((v - kOnes) & ~v & kHigh) != 0; };
+  const bool high = (w & kHigh) != 0;
+  // With no high bit set, a byte b < 0x20 borrows: (b - 0x20) has its high bit.
+  const bool control = ((w - 0x20 * kOnes) & ~w & kHigh) != 0;
+  return high || control || has_zero(w ^ ('"' * kOnes)) || has_zero(w ^ ('\\' * kOnes));
+}
+
 // Escapes p[0, n). Returns how many trailing bytes form an incomplete
 // sequence that was not consumed (0 when `final`: they become U+FFFD).
-// Printable ASCII and valid multi-byte sequences are copied in runs.
+// Printable ASCII and valid multi-byte sequences are copied in runs; clean
+// ASCII is skipped eight bytes at a time.
 size_t EscapeSpan(const unsigned char* p, size_t n, bool final, std::string* out) {
   size_t run = 0;  // start of the bytes not yet copied
   size_t i = 0;
   auto flush = [&] { out->append(reinterpret_cast<const char*>(p + run), i - run); };
   while (i < n) {
+    if (n - i >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p + i, sizeof w);
+      if (!AnyNeedsWork(w)) {
+        i += 8;
+        continue;
+      }
+    }
     const unsigned char c = p[i];
     if (kVerbatim.v[c]) {
       ++i;

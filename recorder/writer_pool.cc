@@ -1,10 +1,12 @@
 #include "recorder/writer_pool.h"
 
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdint>
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -20,7 +22,8 @@ struct FileState {
         path(std::move(path_in)),
         cap(opts.buffer_cap),
         max_bytes(opts.max_bytes),
-        sealer(std::move(opts.sealer)) {}
+        sealer(std::move(opts.sealer)),
+        encoder(std::move(opts.encoder)) {}
 
   const int fd;
   const std::string path;
@@ -29,6 +32,8 @@ struct FileState {
   // Used only by the thread that holds the file (with_pool) or by Close()
   // once the pool has let go.
   const std::unique_ptr<RecordingSealer> sealer;
+  const std::unique_ptr<ChunkEncoder> encoder;  // as the sealer
+  uint64_t encoded_bytes = 0;  // as the sealer: bytes the encoder produced (the file's size)
 
   mutable std::mutex mu;
   std::condition_variable idle_cv;  // signalled when the pool lets go
@@ -54,8 +59,17 @@ struct FileState {
 
 namespace {
 
-// A writer keeps its batch buffer between files, but not a huge one.
-constexpr size_t kMaxKeptBatchCapacity = 1u << 20;
+// A writer keeps its buffers between batches, but not huge ones. A busy
+// session's batches stay below the relay's high-water mark (4 MiB), so
+// under load these are reused, not reallocated (and refilled by page
+// faults) for every batch.
+constexpr size_t kMaxKeptBatchCapacity = 4u << 20;
+constexpr size_t kMaxKeptEncodedCapacity = 8u << 20;
+
+absl::Status SizeCapError(const std::string& path, uint64_t max_bytes) {
+  return absl::ResourceExhaustedError(
+      fmt::format("recording: {} reached the size cap of {} bytes", path, max_bytes));
+}
 
 }  // namespace
 
@@ -63,7 +77,19 @@ constexpr size_t kMaxKeptBatchCapacity = 1u << 20;
 
 WriterPool::WriterPool(int threads) {
   if (threads < 1) threads = 1;
-  for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { Run(); });
+  // Named for top(1) and perf: pc-rec-write, pc-rec-sync.
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "pc-rec-write");
+      Run();
+    });
+  }
+  for (int i = 0; i < std::max(threads, 2); ++i) {
+    sync_threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "pc-rec-sync");
+      RunSync();
+    });
+  }
 }
 
 WriterPool::~WriterPool() {
@@ -73,6 +99,45 @@ WriterPool::~WriterPool() {
   }
   cv_.notify_all();
   for (auto& t : threads_) t.join();
+  {
+    std::lock_guard<std::mutex> l(sync_mu_);
+    sync_stop_ = true;
+  }
+  sync_cv_.notify_all();
+  for (auto& t : sync_threads_) t.join();
+}
+
+void WriterPool::CutIfDue(const std::shared_ptr<FileState>& file) {
+  if (!file->sealer->Due()) return;
+  SyncJob job{file, file->sealer->Cut()};
+  {
+    std::lock_guard<std::mutex> l(sync_mu_);
+    sync_queue_.push_back(std::move(job));
+  }
+  sync_cv_.notify_one();
+}
+
+void WriterPool::RunSync() {
+  for (;;) {
+    SyncJob job;
+    {
+      std::unique_lock<std::mutex> l(sync_mu_);
+      sync_cv_.wait(l, [this] { return sync_stop_ || !sync_queue_.empty(); });
+      if (sync_queue_.empty()) return;  // stopping, nothing left
+      job = std::move(sync_queue_.front());
+      sync_queue_.pop_front();
+    }
+    FileState& f = *job.file;
+    absl::Status st = f.sealer->Complete(std::move(job.checkpoint), f.fd, f.path);
+    if (!st.ok()) {
+      // As a failed write: nothing more is written, the session must end.
+      std::lock_guard<std::mutex> l(f.mu);
+      f.write_error = true;
+      f.Fail(std::move(st));
+      f.pending.clear();
+      f.backlog.store(f.in_flight, std::memory_order_relaxed);
+    }
+  }
 }
 
 void WriterPool::Enqueue(std::shared_ptr<FileState> file) {
@@ -95,6 +160,7 @@ void WriterPool::Forget(const std::shared_ptr<FileState>& file) {
 
 void WriterPool::Run() {
   std::string batch;
+  std::string encoded;
   std::vector<std::shared_ptr<FileState>> idle;
   for (;;) {
     std::shared_ptr<FileState> file;
@@ -114,7 +180,7 @@ void WriterPool::Run() {
         idle = sealed_;
       }
     }
-    if (file) Drain(file, &batch);
+    if (file) Drain(file, &batch, &encoded);
     for (const auto& f : idle) Tick(f);
     idle.clear();
   }
@@ -122,7 +188,8 @@ void WriterPool::Run() {
 
 // Writes what `file` has pending. A file is with one writer at a time (its
 // with_pool flag), so its chunks reach the disk in order.
-void WriterPool::Drain(const std::shared_ptr<FileState>& file, std::string* batch) {
+void WriterPool::Drain(const std::shared_ptr<FileState>& file, std::string* batch,
+                       std::string* encoded) {
   bool write_failed;
   int64_t micros;
   {
@@ -136,16 +203,29 @@ void WriterPool::Drain(const std::shared_ptr<FileState>& file, std::string* batc
   // After a write error nothing more is written (the file could have a hole);
   // after a buffer overflow the clean prefix still is.
   if (!write_failed) {
+    std::string_view data = *batch;
+    if (file->encoder) {
+      encoded->clear();
+      const uint64_t room = file->max_bytes == 0 ? UINT64_MAX : file->max_bytes - file->encoded_bytes;
+      const size_t limit = static_cast<size_t>(std::min<uint64_t>(room, SIZE_MAX));
+      if (!file->encoder->Encode(*batch, limit, encoded, &micros)) {
+        st = SizeCapError(file->path, file->max_bytes);
+      }
+      file->encoded_bytes += encoded->size();
+      data = *encoded;
+    }
     size_t written = 0;
-    st = WriteAll(file->fd, *batch, file->path, &written);
+    absl::Status wst = WriteAll(file->fd, data, file->path, &written);
+    if (st.ok()) st = std::move(wst);
     if (file->sealer) {
       // Exactly the bytes on disk are hashed, also after a short write.
-      file->sealer->Wrote(std::string_view(*batch).substr(0, written), micros);
-      if (st.ok() && file->sealer->Due()) st = file->sealer->Seal(file->fd, file->path);
+      file->sealer->Wrote(data.substr(0, written), micros);
+      if (st.ok()) CutIfDue(file);
     }
   }
   batch->clear();
   if (batch->capacity() > kMaxKeptBatchCapacity) std::string().swap(*batch);
+  if (encoded->capacity() > kMaxKeptEncodedCapacity) std::string().swap(*encoded);
   Release(file, std::move(st));
 }
 
@@ -155,9 +235,8 @@ void WriterPool::Tick(const std::shared_ptr<FileState>& file) {
     if (file->with_pool || file->closing || file->write_error) return;
     file->with_pool = true;  // claimed: no other thread touches its fd now
   }
-  absl::Status st;
-  if (file->sealer->Due()) st = file->sealer->Seal(file->fd, file->path);
-  Release(file, std::move(st));
+  CutIfDue(file);
+  Release(file, absl::OkStatus());
 }
 
 void WriterPool::Release(const std::shared_ptr<FileState>& file, absl::Status st) {
@@ -217,23 +296,29 @@ absl::Status BufferedFile::Health() const {
 }
 
 bool BufferedFile::Append(std::string_view bytes, int64_t media_micros) {
+  return Append(bytes, {}, media_micros);
+}
+
+bool BufferedFile::Append(std::string_view head, std::string_view body, int64_t media_micros) {
   FileState& s = *state_;
+  const size_t size = head.size() + body.size();
   {
     std::lock_guard<std::mutex> l(s.mu);
     if (s.closing || !s.status.ok()) return false;
-    if (s.pending.size() + s.in_flight + bytes.size() > s.cap) {
+    if (s.pending.size() + s.in_flight + size > s.cap) {
       s.Fail(absl::ResourceExhaustedError(fmt::format(
           "recording: buffer of {} bytes full writing {} (disk too slow)", s.cap, s.path)));
       return false;
     }
-    if (s.max_bytes != 0 && bytes.size() > s.max_bytes - s.appended) {
-      s.Fail(absl::ResourceExhaustedError(fmt::format(
-          "recording: {} reached the size cap of {} bytes", s.path, s.max_bytes)));
+    // With an encoder, the writer checks the cap against what it encodes.
+    if (!s.encoder && s.max_bytes != 0 && size > s.max_bytes - s.appended) {
+      s.Fail(SizeCapError(s.path, s.max_bytes));
       return false;
     }
-    s.appended += bytes.size();
+    s.appended += size;
     s.pending_micros = media_micros;
-    s.pending.append(bytes);
+    s.pending.append(head);
+    s.pending.append(body);
     s.backlog.store(s.pending.size() + s.in_flight, std::memory_order_relaxed);
     if (s.with_pool) return true;  // a writer will see it
     s.with_pool = true;
@@ -261,6 +346,11 @@ absl::Status BufferedFile::Close(SealSummary* summary) {
   absl::Status synced;
   if (s.sealer) {
     pool_->Forget(state_);
+    s.sealer->WaitForCheckpoint();  // the sync thread is done with fd
+    {
+      std::lock_guard<std::mutex> l(s.mu);
+      st = s.status;  // it may have failed the file
+    }
     if (s.sealer->failed()) {
       synced = DataSync(s.fd, s.path);
     } else if (s.sealer->NeedsFinal()) {

@@ -97,9 +97,9 @@ static void Bench(const std::string& dir, size_t event_size, size_t total_bytes,
 }
 
 // The formatting pass alone: terminal bytes to a JSON string body.
-static void BenchEscaper() {
+static void BenchEscaperOn(const char* what, const std::string& line) {
   std::string chunk;
-  while (chunk.size() < (32 << 10)) chunk += "\x1b[32mok\x1b[0m line of output \xe2\x82\xac\r\n";
+  while (chunk.size() < (32 << 10)) chunk += line;
   const int n = 8192;  // 256 MiB
   pc::recorder::Utf8JsonEscaper esc;
   std::string out;
@@ -111,9 +111,14 @@ static void BenchEscaper() {
     produced += out.size();
   }
   double s = Seconds(t0, Steady::now());
-  std::printf("recorder escaper: %.0f MiB/s of terminal output (%.2f bytes out per byte in)\n",
+  std::printf("recorder escaper (%s): %.0f MiB/s (%.2f bytes out per byte in)\n", what,
               static_cast<double>(chunk.size()) * n / (1 << 20) / s,
               static_cast<double>(produced) / (static_cast<double>(chunk.size()) * n));
+}
+
+static void BenchEscaper() {
+  BenchEscaperOn("coloured output", "\x1b[32mok\x1b[0m line of output \xe2\x82\xac\r\n");
+  BenchEscaperOn("76-column text", std::string(76, 'Q') + "\r\n");
 }
 
 // One checkpoint after each 4 KiB written: what Seal() costs the writer
@@ -188,9 +193,8 @@ static void BenchSealedVsUnsealed(const std::string& dir) {
     const std::string plain_path = dir + "/" + info.session_id + ".0.cast";
     int fd = ::open(plain_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0) std::abort();
-    pc::recorder::AsciicastWriter plain(
-        info, pc::SystemClock::Get()->Now(), pc::SystemClock::Get(),
-        std::make_unique<pc::recorder::BufferedFile>(pool, fd, plain_path));
+    pc::recorder::AsciicastWriter plain(info, pc::SystemClock::Get()->Now(),
+                                        pc::SystemClock::Get(), pool, fd, plain_path, {});
     plain_rate = std::max(plain_rate, run(&plain));
     std::filesystem::remove(plain_path);
 

@@ -2,11 +2,14 @@
 // run on loopback (`make bench`; never a timed unit test):
 //  * a 256 MiB stream to `cat >/dev/null` through portcullis (recording on)
 //    vs directly to the same sshd vs OpenSSH ProxyJump through a second sshd;
+//  * recording overhead: terminal text target -> user through a recording
+//    broker vs an identical one that discards it (runs alternated);
 //  * session setup (connect to first command output);
 //  * keystroke echo latency p50/p99 through a pty;
 //  * the broker's RSS with N idle sessions (default 1000) and 100 busy ones.
 // Users log in once with `portcullis login` and then use the login
-// certificate (no TOTP per session). Env: BENCH_MIB, BENCH_IDLE, BENCH_BUSY.
+// certificate (no TOTP per session). Env: BENCH_MIB, BENCH_IDLE, BENCH_BUSY,
+// BENCH_KEYS, BENCH_ROUNDS.
 #include <fcntl.h>
 #include <poll.h>
 #include <pty.h>
@@ -63,6 +66,15 @@ double TimeSsh(const std::string& config, const std::string& host, const std::st
   double s = Seconds(Clock::now() - t0);
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) Die("ssh " + host + " " + command + " failed");
   return s;
+}
+
+// CPU time all processors spent busy since boot (/proc/stat), in seconds.
+double BusyCpuSeconds() {
+  std::ifstream f("/proc/stat");
+  std::string cpu;
+  double user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0;
+  f >> cpu >> user >> nice >> system >> idle >> iowait >> irq >> softirq >> steal;
+  return (user + nice + system + irq + softirq + steal) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 double Median(std::vector<double> v) {
@@ -172,26 +184,41 @@ int main() {
   const int busy_n = EnvInt("BENCH_BUSY", 100);
   const std::string login = CurrentUserName();
 
+  // Two brokers, provisioned alike: `broker` records (as in production);
+  // `unrec` runs with --benchmark-unrecorded (hidden, audited) and discards
+  // what it would record. The recording-overhead runs alternate between
+  // them, so drift on a shared machine hits both equally.
+  const std::string role = "kind: role\nname: bench\nallow:\n  targets: {site: bench}\n  logins: [" +
+                           login + "]\n  protocols: [ssh]\n  file_transfer: both\n";
+  const std::string password = "bench-password-0123456789";
+  auto provision = [&](BrokerFixture& b) {
+    if (auto st = b.Init(); !st.ok()) Die(std::string(st.message()));
+    if (auto st = b.Start(); !st.ok()) Die(std::string(st.message()));
+    if (b.LoginAdmin().exit_code != 0) Die("admin login failed");
+    (void)WriteWholeFile(b.Join("bench-role.yaml"), role);
+    auto r = b.Cli(b.AdminHome(), {"roles", "apply", "-f", b.Join("bench-role.yaml")});
+    if (r.exit_code != 0) Die("roles apply: " + r.err);
+    auto secret = b.AddUser("bench", password, {"bench"});
+    if (!secret.ok()) Die("users add failed");
+    return *secret;
+  };
   BrokerOptions bo;
   bo.ssh_port = PickFreePort();
   bo.log_level = "info";
   BrokerFixture broker(bo);
-  if (auto st = broker.Init(); !st.ok()) Die(std::string(st.message()));
-  if (auto st = broker.Start(); !st.ok()) Die(std::string(st.message()));
-  if (broker.LoginAdmin().exit_code != 0) Die("admin login failed");
+  const std::string secret = provision(broker);
+  BrokerOptions uo = bo;
+  uo.ssh_port = PickFreePort();
+  uo.daemon_args = {"--benchmark-unrecorded"};
+  BrokerFixture unrec(uo);
+  const std::string unrec_secret = provision(unrec);
   auto admin = [&](const std::vector<std::string>& args, std::string_view in = "") {
     auto r = broker.Cli(broker.AdminHome(), args, in);
     if (r.exit_code != 0) Die("portcullis " + args[0] + ": " + r.err);
     return r;
   };
-  const std::string role = "kind: role\nname: bench\nallow:\n  targets: {site: bench}\n  logins: [" +
-                           login + "]\n  protocols: [ssh]\n  file_transfer: both\n";
-  (void)WriteWholeFile(broker.Join("bench-role.yaml"), role);
-  admin({"roles", "apply", "-f", broker.Join("bench-role.yaml")});
-  const std::string password = "bench-password-0123456789";
-  auto secret = broker.AddUser("bench", password, {"bench"});
-  if (!secret.ok()) Die("users add failed");
   const std::string ca = admin({"ca", "export", "--ssh"}).out;
+  const std::string unrec_ca = unrec.Cli(unrec.AdminHome(), {"ca", "export", "--ssh"}).out;
 
   TempDir dir("pc-bench");
   const std::string key = dir.Join("benchkey");
@@ -202,16 +229,24 @@ int main() {
   const std::vector<std::string> extra = {"AuthorizedKeysFile " + dir.Join("authorized_keys"),
                                           "StrictModes no", "MaxStartups 4000:30:8000",
                                           "AllowTcpForwarding yes", "UseDNS no"};
-  SshdFixture target(SshdOptions{ca, extra});
+  // The target trusts both brokers' user CAs.
+  SshdFixture target(SshdOptions{ca + "\n" + unrec_ca, extra});
   SshdFixture jump(SshdOptions{ca, extra});
   if (auto st = target.Start(); !st.ok()) Die(std::string(st.message()));
   if (auto st = jump.Start(); !st.ok()) Die(std::string(st.message()));
-  admin({"targets", "add", "rtu-01", "--address", "127.0.0.1:" + std::to_string(target.port()),
-         "--protocol", "ssh", "--label", "site=bench"});
+  const std::vector<std::string> add_target = {
+      "targets", "add", "rtu-01", "--address", "127.0.0.1:" + std::to_string(target.port()),
+      "--protocol", "ssh", "--label", "site=bench"};
+  admin(add_target);
+  if (unrec.Cli(unrec.AdminHome(), add_target).exit_code != 0) Die("targets add failed");
 
   const std::string home = broker.Home("bench");
-  if (broker.Login(home, "bench", password, TotpCode(*secret)).exit_code != 0)
+  if (broker.Login(home, "bench", password, TotpCode(secret)).exit_code != 0)
     Die("bench login failed");
+  const std::string unrec_home = unrec.Home("bench");
+  if (unrec.Login(unrec_home, "bench", password, TotpCode(unrec_secret)).exit_code != 0)
+    Die("bench login (unrecorded broker) failed");
+  const std::string unrec_via = unrec_home + "/ssh_config";
   const std::string via = home + "/ssh_config";
   const std::string common = "  User " + login + "\n  IdentityFile " + key +
                              "\n  IdentitiesOnly yes\n  StrictHostKeyChecking no\n"
@@ -253,31 +288,50 @@ int main() {
   std::fflush(stdout);
 
   // Recording overhead: terminal output (text) flows target -> user and is
-  // recorded, sealed and checkpointed; the same broker restarted with
-  // --benchmark-unrecorded discards it instead.
+  // recorded, sealed and checkpointed by `broker`; `unrec` discards it.
   const std::string text = dir.Join("stream.txt");
   RunCommand({"sh", "-c", "head -c " + std::to_string(mib * 3 / 4) + "M /dev/urandom | base64 > " +
                               text});
   const std::string cat_text = "cat " + text;
-  auto download = [&](const std::string& cfg, const std::string& host) {
-    std::vector<double> t;
-    for (int i = 0; i < 3; ++i) t.push_back(TimeSsh(cfg, host, cat_text, ""));
-    return mib / Median(t);
+  const int rounds = EnvInt("BENCH_ROUNDS", 5);
+  std::vector<double> t_direct, t_rec, t_unrec, cpu_rec, cpu_unrec;
+  // Wall time, and the CPU time the whole machine spent (clients, sshd,
+  // broker, kernel), per run.
+  auto timed = [&](const std::string& cfg, std::vector<double>* t, std::vector<double>* cpu) {
+    const double c0 = BusyCpuSeconds();
+    t->push_back(TimeSsh(cfg, "rtu-01", cat_text, ""));
+    cpu->push_back(BusyCpuSeconds() - c0);
   };
-  const double dl_direct = download(base_cfg, "direct");
-  const double dl_rec = download(via, "rtu-01");
-  if (auto st = broker.Stop(); !st.ok()) Die(std::string(st.message()));
-  broker.set_daemon_args({"--benchmark-unrecorded"});
-  if (auto st = broker.Start(); !st.ok()) Die(std::string(st.message()));
-  const double dl_unrec = download(via, "rtu-01");
-  if (auto st = broker.Stop(); !st.ok()) Die(std::string(st.message()));
-  broker.set_daemon_args({});
-  if (auto st = broker.Start(); !st.ok()) Die(std::string(st.message()));
-  std::printf("recording overhead, %d MiB of terminal text target -> user (MiB/s, median of 3)\n",
-              mib);
+  TimeSsh(unrec_via, "rtu-01", "true", "");  // warm-up
+  for (int i = 0; i < rounds; ++i) {
+    // Alternate which goes first, so neither always follows the other.
+    t_direct.push_back(TimeSsh(base_cfg, "direct", cat_text, ""));
+    if (i % 2 == 0) {
+      timed(via, &t_rec, &cpu_rec);
+      timed(unrec_via, &t_unrec, &cpu_unrec);
+    } else {
+      timed(unrec_via, &t_unrec, &cpu_unrec);
+      timed(via, &t_rec, &cpu_rec);
+    }
+  }
+  if (auto st = unrec.Stop(); !st.ok()) Die(std::string(st.message()));
+  const double dl_direct = mib / Median(t_direct);
+  const double dl_rec = mib / Median(t_rec);
+  const double dl_unrec = mib / Median(t_unrec);
+  std::printf("recording overhead, %d MiB of terminal text target -> user (MiB/s, median of %d, "
+              "runs alternated)\n",
+              mib, rounds);
   std::printf("  direct %.1f   portcullis unrecorded %.1f   portcullis recorded+sealed %.1f   "
               "recorded/unrecorded %.3f (overhead %.1f %%, target <= 5 %%)\n",
               dl_direct, dl_unrec, dl_rec, dl_rec / dl_unrec, (1.0 - dl_rec / dl_unrec) * 100.0);
+  const double ms_rec = Median(cpu_rec) * 1000.0 / mib;
+  const double ms_unrec = Median(cpu_unrec) * 1000.0 / mib;
+  std::printf("  CPU of the whole machine per MiB (ms, median): unrecorded %.2f, recorded+sealed %.2f "
+              "(recording adds %.0f %%); busy share during the unrecorded runs %.0f %% of %ld CPUs\n",
+              ms_unrec, ms_rec, (ms_rec / ms_unrec - 1.0) * 100.0,
+              Median(cpu_unrec) / Median(t_unrec) / static_cast<double>(sysconf(_SC_NPROCESSORS_ONLN)) *
+                  100.0,
+              sysconf(_SC_NPROCESSORS_ONLN));
   std::fflush(stdout);
 
   auto setup = [&](const std::string& cfg, const std::string& host) {

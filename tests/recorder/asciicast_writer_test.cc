@@ -12,6 +12,7 @@
 
 #include "recorder/asciicast_factory.h"
 #include "recorder/asciicast_format.h"
+#include "recorder/utf8_json.h"
 #include "tests/recorder/recording_files.h"
 #include "tests/recorder/test_signer.h"
 #include "tests/support/test_util.h"
@@ -256,10 +257,11 @@ TEST(AsciicastWriterStallTest, StalledDiskFailsClosedWithoutBlocking) {
   ASSERT_EQ(::pipe(fds), 0);
   FakeClock clock;
   auto pool = std::make_shared<WriterPool>();
-  auto file = std::make_unique<BufferedFile>(pool, fds[1], "/slow/disk.cast", 256 << 10);
+  BufferedFileOptions opts;
+  opts.buffer_cap = 256 << 10;
   RecordingInfo info;
   info.session_id = "stall";
-  AsciicastWriter rec(info, clock.Now(), &clock, std::move(file));
+  AsciicastWriter rec(info, clock.Now(), &clock, pool, fds[1], "/slow/disk.cast", std::move(opts));
   const std::string chunk(4096, 'y');
   auto t0 = std::chrono::steady_clock::now();
   for (int i = 0; i < 2560 && rec.Health().ok(); ++i) rec.Output(chunk);  // up to 10 MiB
@@ -296,11 +298,12 @@ TEST(AsciicastWriterStallTest, BacklogLetsTheCallerApplyBackpressure) {
   ASSERT_EQ(::pipe(fds), 0);
   FakeClock clock;
   constexpr size_t kCap = 128 << 10;
-  auto file =
-      std::make_unique<BufferedFile>(std::make_shared<WriterPool>(), fds[1], "/slow.cast", kCap);
+  BufferedFileOptions opts;
+  opts.buffer_cap = kCap;
   RecordingInfo info;
   info.session_id = "paced";
-  AsciicastWriter rec(info, clock.Now(), &clock, std::move(file));
+  AsciicastWriter rec(info, clock.Now(), &clock, std::make_shared<WriterPool>(), fds[1],
+                      "/slow.cast", std::move(opts));
   std::string drained;
   std::thread reader([&] {  // a slow disk: 16 KiB per millisecond at most
     char buf[16 << 10];

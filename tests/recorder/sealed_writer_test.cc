@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -230,6 +231,38 @@ TEST_F(SealedWriterTest, CheckpointsEveryThresholdBytes) {
   EXPECT_EQ(Verify(files.recording).verdict, Verdict::kValid);
 }
 
+// A checkpoint is made durable and signed on a sync thread: while one is
+// slow (here: its signing is held), the recording goes on being written,
+// no second checkpoint piles up behind it, and the seal catches up after.
+TEST_F(SealedWriterTest, ASlowCheckpointDoesNotHoldUpTheRecording) {
+  AsciicastFactoryOptions opts = Options();
+  opts.checkpoint_bytes = 1024;
+  AsciicastFactory factory(opts, &clock_);
+  RecordingInfo info = Info();
+  signer_.Hold();
+  auto rec = factory.OpenTerminal(info);
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  const RecordingPaths files = PathsFor(factory.PathFor(info, info.started));
+  for (int i = 0; i < 200; ++i) (*rec)->Output(std::string(600, 'a' + i % 26) + "\r\n");
+  // Everything reaches the file while the first checkpoint is held.
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (std::chrono::steady_clock::now() < deadline &&
+         (std::filesystem::file_size(files.recording) < 200u * 600 || (*rec)->Backlog() > 0 ||
+          signer_.held_calls.load() == 0)) {
+    std::this_thread::sleep_for(1ms);
+  }
+  EXPECT_GE(std::filesystem::file_size(files.recording), 200u * 600);
+  EXPECT_EQ((*rec)->Backlog(), 0u);
+  EXPECT_TRUE((*rec)->Health().ok()) << (*rec)->Health();
+  EXPECT_EQ(signer_.held_calls.load(), 1);  // one checkpoint in flight, no more
+  EXPECT_EQ(SealLines(files.seal).size(), 0u);
+  signer_.Release();
+  ASSERT_TRUE(WaitForCheckpoints(files.seal, 1));
+  ASSERT_TRUE((*rec)->Close("client closed").ok());
+  auto report = Verify(files.recording);
+  EXPECT_EQ(report.verdict, Verdict::kValid) << report.message;
+}
+
 TEST_F(SealedWriterTest, SizeCapFailsTheRecordingAndSealsThePrefix) {
   AsciicastFactoryOptions opts = Options();
   opts.max_recording_bytes = 4096;
@@ -239,6 +272,11 @@ TEST_F(SealedWriterTest, SizeCapFailsTheRecordingAndSealsThePrefix) {
   ASSERT_TRUE(rec.ok()) << rec.status();
   const std::string path = factory.PathFor(info, info.started);
   for (int i = 0; i < 10 && (*rec)->Health().ok(); ++i) (*rec)->Output(std::string(1000, 'x'));
+  // The writer thread finds the cap as it encodes: the health turns soon.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while ((*rec)->Health().ok() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
   absl::Status health = (*rec)->Health();
   EXPECT_EQ(health.code(), absl::StatusCode::kResourceExhausted);
   const std::string want = "recording: " + path + " reached the size cap of 4096 bytes";

@@ -1,10 +1,11 @@
 #pragma once
 // Test doubles for sealing: a RecordingSigner on a fresh in-memory Ed25519
 // key (it refuses anything but seal payloads, as the real one does, and
-// can be told to fail), and a RecordingObserver that remembers what it was
+// can be told to fail or to hold signing until released), and a RecordingObserver that remembers what it was
 // told. Thread-safe. Test-only.
 
 #include <atomic>
+#include <condition_variable>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -24,17 +25,39 @@ class TestSigner final : public session::RecordingSigner {
       return absl::InvalidArgumentError("recording key: not a seal payload");
     }
     if (fail.load()) return absl::UnavailableError("recording key: signer unavailable");
+    {
+      std::unique_lock<std::mutex> l(gate_mu_);
+      if (held_) ++held_calls;
+      gate_cv_.wait(l, [this] { return !held_; });
+    }
     ++signatures;
     return key_.Sign(payload);
   }
   std::string RecordingPublicKey() const override { return key_.PublicRaw(); }
   const ca::Ed25519Key& key() const { return key_; }
 
+  // Signing blocks from Hold() until Release().
+  void Hold() {
+    std::lock_guard<std::mutex> l(gate_mu_);
+    held_ = true;
+  }
+  void Release() {
+    {
+      std::lock_guard<std::mutex> l(gate_mu_);
+      held_ = false;
+    }
+    gate_cv_.notify_all();
+  }
+
   std::atomic<bool> fail{false};
   std::atomic<int> signatures{0};
+  std::atomic<int> held_calls{0};  // calls that found signing held
 
  private:
   ca::Ed25519Key key_;
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  bool held_ = false;  // guarded by gate_mu_
 };
 
 class TestObserver final : public session::RecordingObserver {

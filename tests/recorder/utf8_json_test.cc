@@ -80,6 +80,26 @@ TEST(Utf8JsonTest, EmptyChunkKeepsTheCarry) {
   EXPECT_EQ(EscapeInChunks({"\xc2", ""}), kFffd);
 }
 
+// Each special byte at each position of a long plain run: the word-at-a-
+// time scan must stop for it wherever it is.
+TEST(Utf8JsonTest, SpecialBytesAnywhereInAPlainRun) {
+  const std::string plain(24, 'p');
+  const std::vector<std::pair<std::string, std::string>> specials = {
+      {"\"", "\\\""},        {"\\", "\\\\"},        {"\n", "\\n"},
+      {std::string(1, '\0'), "\\u0000"}, {"\x1f", "\\u001f"}, {"\x80", kFffd},
+      {"\xc3\xa9", "\xc3\xa9"}, {"\xff", kFffd},           {" ", " "},
+      {"\x7f", "\x7f"},         {"~", "~"}};
+  for (const auto& [in, want] : specials) {
+    for (size_t pos = 0; pos <= plain.size(); ++pos) {
+      std::string s = plain;
+      s.insert(pos, in);
+      std::string expect = plain;
+      expect.insert(pos, want);
+      EXPECT_EQ(Escape(s), expect) << HexEncode(in) << " at " << pos;
+    }
+  }
+}
+
 TEST(Utf8JsonTest, OutputIsAlwaysValidJson) {
   std::mt19937 rng(7);
   for (int i = 0; i < 2000; ++i) {
@@ -102,9 +122,14 @@ TEST(Utf8JsonTest, MatchesPythonDecoderAndJsonDumps) {
   std::mt19937 rng(42);
   std::vector<std::pair<std::string, std::string>> cases;
   std::string input;
-  for (int i = 0; i < 3000; ++i) {
-    std::string s(rng() % 10, '\0');
-    for (char& c : s) c = static_cast<char>(kPalette[rng() % sizeof kPalette]);
+  for (int i = 0; i < 6000; ++i) {
+    // Odd cases: short and dense. Even cases: long runs of plain text with
+    // a few special bytes, so the word-at-a-time path meets each of them.
+    const bool sparse = i % 2 == 0;
+    std::string s(rng() % (sparse ? 48 : 10), '\0');
+    for (char& c : s) {
+      c = sparse && rng() % 6 != 0 ? 'x' : static_cast<char>(kPalette[rng() % sizeof kPalette]);
+    }
     size_t split = s.empty() ? 0 : rng() % (s.size() + 1);
     cases.emplace_back(s.substr(0, split), s.substr(split));
     input += fmt::format("{} {}\n", HexEncode(cases.back().first), HexEncode(cases.back().second));
