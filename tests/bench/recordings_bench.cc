@@ -2,9 +2,15 @@
 //  - `recordings search` over 1 GiB of terminal recordings (BENCH_SEARCH_MIB),
 //    beside GNU grep -F over the same files in the same run (a raw byte
 //    scan that understands neither JSON escapes nor terminal sequences);
-//  - seeking to the last minute of a 1-hour recording for `play`: reading
-//    from the last checkpoint before 59:00, beside reading every event from
-//    the start (what a player without an index does).
+//  - seeking to the last minute of a 1-hour recording for `play`: a busy,
+//    sealed 1-hour recording is written with the real recorder (a fake
+//    clock stands in for the hour) into a real broker's data directory and
+//    catalogue; `portcullis recordings play ID --from 59:00` through the
+//    broker (which starts at the last signed checkpoint before 59:00) is
+//    timed beside `portcullis recordings play FILE --from 59:00` on the
+//    same file (no index: every event from the start is read).
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,15 +18,23 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "auth/ca/ed25519_key.h"
+#include "broker/common/clock.h"
+#include "broker/store/database.h"
+#include "broker/store/recording_repo.h"
+#include "recorder/asciicast_factory.h"
 #include "recorder/cast_reader.h"
 #include "recorder/cast_search.h"
+#include "recorder/seal_format.h"
 #include "recorder/utf8_json.h"
+#include "tests/integration/broker_fixture.h"
 
 namespace pc = portcullis;
 namespace fs = std::filesystem;
@@ -129,6 +143,189 @@ void BenchSearch(const std::string& dir) {
   for (const auto& p : paths) fs::remove(p);
 }
 
+// Signs with the broker's own recording key (read from its data dir).
+class KeySigner final : public pc::session::RecordingSigner {
+ public:
+  explicit KeySigner(pc::ca::Ed25519Key key) : key_(std::move(key)) {}
+  absl::StatusOr<std::string> SignRecordingSeal(std::string_view payload) override {
+    if (!pc::recorder::IsSealPayload(payload)) return absl::InvalidArgumentError("not a seal");
+    return key_.Sign(payload);
+  }
+  std::string RecordingPublicKey() const override { return key_.PublicRaw(); }
+
+ private:
+  pc::ca::Ed25519Key key_;
+};
+
+[[noreturn]] void Die(const std::string& why) {
+  std::fprintf(stderr, "bench_recordings: %s\n", why.c_str());
+  std::exit(1);
+}
+
+// Printed by the first event at or after 59:00 of the benchmark hour.
+constexpr std::string_view kMinuteMark = "MINUTE-59-STARTS-HERE";
+
+struct PlayTiming {
+  double first_byte = 0;  // s until the first byte on stdout
+  double mark = 0;        // s until kMinuteMark was on stdout
+  double total = 0;       // s until it exits
+  size_t bytes = 0;
+};
+
+// Runs the CLI with stdout into a pipe; times the first byte, the minute
+// mark and the exit.
+PlayTiming TimePlay(const std::string& home, const std::vector<std::string>& args) {
+  int p[2];
+  if (::pipe2(p, O_CLOEXEC) != 0) Die("pipe");
+  const auto t0 = Steady::now();
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::dup2(p[1], 1);
+    int null = ::open("/dev/null", O_WRONLY);
+    ::dup2(null, 2);
+    ::setenv("PORTCULLIS_HOME", home.c_str(), 1);
+    std::vector<char*> argv;
+    std::string cli = pc::testing::CliPath();
+    argv.push_back(cli.data());
+    std::vector<std::string> copy = args;
+    for (auto& a : copy) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  ::close(p[1]);
+  PlayTiming t;
+  char buf[65536];
+  std::string tail;  // the last bytes read, for a mark split across reads
+  for (;;) {
+    ssize_t n = ::read(p[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    if (t.bytes == 0) t.first_byte = Seconds(t0, Steady::now());
+    t.bytes += static_cast<size_t>(n);
+    if (t.mark == 0) {
+      tail.append(buf, static_cast<size_t>(n));
+      if (tail.find(kMinuteMark) != std::string::npos) {
+        t.mark = Seconds(t0, Steady::now());
+      } else if (tail.size() > kMinuteMark.size()) {
+        tail.erase(0, tail.size() - kMinuteMark.size());
+      }
+    }
+  }
+  ::close(p[0]);
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+  t.total = Seconds(t0, Steady::now());
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) Die("portcullis recordings play failed");
+  if (t.mark == 0) Die("the minute mark was not played");
+  return t;
+}
+
+double MedianOf(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void BenchSeek() {
+  pc::testing::BrokerFixture broker;
+  if (auto st = broker.Init(); !st.ok()) Die(std::string(st.message()));
+  const std::string data = broker.data_dir();
+  auto key = pc::ca::Ed25519Key::LoadPrivateFile(data + "/keys/recording_ed25519");
+  if (!key.ok()) Die(std::string(key.status().message()));
+  KeySigner signer(std::move(*key));
+
+  // A busy hour: an output event every 20 ms (1 to 12 log lines each).
+  pc::FakeClock clock(1'795'424'400);  // 2026-11-23T09:00:00Z
+  pc::recorder::AsciicastFactoryOptions opts;
+  opts.dir = data + "/recordings";
+  opts.min_free_bytes = 0;
+  opts.signer = &signer;
+  pc::recorder::AsciicastFactory factory(opts, &clock);
+  pc::session::RecordingInfo info;
+  info.session_id = "benchhour";
+  info.user = pc::testing::kAdminName;
+  info.login = "maint";
+  info.target = "rtu-01";
+  info.protocol = "ssh";
+  info.source = "127.0.0.1:50000";
+  info.started = clock.Now();
+  const std::string path = factory.PathFor(info, info.started);
+  auto rec = factory.OpenTerminal(info);
+  if (!rec.ok()) Die(std::string(rec.status().message()));
+  std::mt19937 rng(7);
+  const auto step = std::chrono::milliseconds(20);
+  bool marked = false;
+  for (int i = 0; i < 3600 * 50; ++i) {
+    clock.Advance(step);
+    while ((*rec)->Backlog() > (4u << 20)) ::usleep(200);
+    std::string out = OutputChunk(rng);
+    if (!marked && clock.Now() - info.started >= std::chrono::minutes(59)) {
+      out = std::string(kMinuteMark) + "\r\n" + out;
+      marked = true;
+    }
+    (*rec)->Output(out);
+  }
+  if (auto st = (*rec)->Close("client closed"); !st.ok()) Die(std::string(st.message()));
+  const uint64_t size = fs::file_size(path);
+
+  {  // Catalogue it as the broker's catalogue would have.
+    auto db = pc::store::Database::Open(broker.db_path(), pc::SystemClock::Get());
+    if (!db.ok()) Die(std::string(db.status().message()));
+    pc::store::RecordingRepo repo(db->get());
+    pc::store::RecordingRecord row;
+    row.id = info.RecordingId();
+    row.session_id = info.session_id;
+    row.user = info.user;
+    row.login = info.login;
+    row.target = info.target;
+    row.protocol = info.protocol;
+    row.source = info.source;
+    row.path = fs::relative(path, opts.dir).string();
+    row.started_us = 1'795'424'400LL * 1'000'000;
+    if (auto st = repo.Insert(row); !st.ok()) Die(std::string(st.message()));
+    auto manifest_text = pc::testing::ReadWholeFile(pc::recorder::PathsFor(path).manifest);
+    if (!manifest_text.ok()) Die("no manifest");
+    auto manifest = pc::recorder::ParseManifest(*manifest_text);
+    if (!manifest.ok()) Die(std::string(manifest.status().message()));
+    pc::store::RecordingEndRecord end;
+    end.state = "complete";
+    end.end_reason = "client closed";
+    end.ended_us = row.started_us + 3600LL * 1'000'000;
+    end.size = size;
+    end.sha256_hex = manifest->sha256_hex;
+    if (auto st = repo.Finish(row.id, end); !st.ok()) Die(std::string(st.message()));
+  }
+  if (auto st = broker.Start(); !st.ok()) Die(std::string(st.message()));
+  if (broker.LoginAdmin().exit_code != 0) Die("admin login failed");
+  const std::string home = broker.AdminHome();
+  // Warm the page cache and the connection path once each.
+  const std::vector<std::string> via_broker = {"recordings", "play", info.RecordingId(), "--from",
+                                               "59:00", "--speed", "1000"};
+  const std::vector<std::string> from_file = {"recordings", "play", path, "--from", "59:00",
+                                              "--speed", "1000"};
+  (void)TimePlay(home, via_broker);
+  (void)TimePlay(home, from_file);
+  std::vector<double> seek_first, seek_mark, file_mark;
+  for (int i = 0; i < 5; ++i) {
+    auto s = TimePlay(home, via_broker);
+    seek_first.push_back(s.first_byte);
+    seek_mark.push_back(s.mark);
+    file_mark.push_back(TimePlay(home, from_file).mark);
+  }
+  std::printf("seek to the last minute of a 1-hour recording (%.0f MiB, an event every 20 ms): "
+              "time from starting `play --from 59:00` to the output of 59:00 on screen (median of "
+              "5, page cache warm)\n",
+              static_cast<double>(size) / (1 << 20));
+  std::printf("  no index: play FILE (reads every event from the start)   %7.1f ms\n",
+              MedianOf(file_mark) * 1000.0);
+  std::printf("  portcullis: play ID via the broker (from the last checkpoint before 59:00) "
+              "%7.1f ms (first byte %.1f ms)   ratio %.3f   (target <= 200 ms)\n",
+              MedianOf(seek_mark) * 1000.0, MedianOf(seek_first) * 1000.0,
+              MedianOf(seek_mark) / MedianOf(file_mark));
+  std::fflush(stdout);
+  if (auto st = broker.Stop(); !st.ok()) Die(std::string(st.message()));
+}
+
 }  // namespace
 
 int main() {
@@ -137,5 +334,6 @@ int main() {
   const std::string dir = tmpl;
   BenchSearch(dir);
   fs::remove_all(dir);
+  BenchSeek();
   return 0;
 }
