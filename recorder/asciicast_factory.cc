@@ -14,6 +14,7 @@
 #include "broker/common/status_macros.h"
 #include "broker/common/time_format.h"
 #include "recorder/asciicast_writer.h"
+#include "recorder/file_io.h"
 #include "recorder/recording_sealer.h"
 #include "recorder/seal_format.h"
 
@@ -85,9 +86,9 @@ absl::StatusOr<std::unique_ptr<session::TerminalRecorder>> AsciicastFactory::Ope
   const TimePoint start = info.started == TimePoint{} ? clock_->Now() : info.started;
   const std::string path = PathFor(info, start);
   const std::string parent = path.substr(0, path.rfind('/'));
-  if (auto st = MakeDirs(parent, 0700); !st.ok()) {
-    return absl::UnavailableError(fmt::format("recording: {}", st.message()));
-  }
+  // New YYYY, MM and DD directories are synced into their parents; the
+  // sealer syncs the day directory's entries at the first checkpoint.
+  if (auto st = MakeDirsDurably(parent); !st.ok()) return absl::UnavailableError(st.message());
   if (options_.observer != nullptr) PC_RETURN_IF_ERROR(options_.observer->Opened(info, path));
   auto refused = [&](absl::Status st) {
     if (options_.observer != nullptr) {

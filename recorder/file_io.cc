@@ -1,6 +1,7 @@
 #include "recorder/file_io.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "broker/common/absl_fmt.h"
+#include "broker/common/status_macros.h"
 
 namespace portcullis::recorder {
 
@@ -61,6 +63,27 @@ absl::Status SyncParentDirectory(const std::string& path) {
   const int err = errno;
   ::close(fd);
   if (rc != 0 && err != EINVAL && err != EROFS) return FileError(err, dir, "sync");
+  return absl::OkStatus();
+}
+
+absl::Status MakeDirsDurably(const std::string& dir) {
+  if (dir.empty()) return absl::InvalidArgumentError("recording: no directory");
+  // Every prefix ending before a '/', then `dir` itself.
+  for (size_t end = dir.find('/', 1);; end = dir.find('/', end + 1)) {
+    const std::string level = end == std::string::npos ? dir : dir.substr(0, end);
+    if (!level.empty() && level.back() != '/') {
+      if (::mkdir(level.c_str(), 0700) == 0) {
+        PC_RETURN_IF_ERROR(SyncParentDirectory(level));
+      } else if (errno != EEXIST) {
+        return FileError(errno, level, "create directory");
+      }
+    }
+    if (end == std::string::npos) break;
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return FileError(ENOTDIR, dir, "create directory");
+  }
   return absl::OkStatus();
 }
 

@@ -24,5 +24,9 @@ absl::Status FileError(int err, const std::string& path, std::string_view what);
 // fsync(2)s the directory holding `path`, so a created or renamed entry
 // survives a crash.
 [[nodiscard]] absl::Status SyncParentDirectory(const std::string& path);
+// mkdir -p `dir` (mode 0700 for what it creates), syncing the parent of
+// each directory it creates, so new YYYY/MM/DD levels survive a crash.
+// Entries created inside `dir` are the caller's to sync.
+[[nodiscard]] absl::Status MakeDirsDurably(const std::string& dir);
 
 }  // namespace portcullis::recorder
