@@ -27,6 +27,8 @@
 
 #include "auth/ca/ed25519_key.h"
 #include "broker/common/clock.h"
+#include "broker/audit/audit_log.h"
+#include "broker/core/recording_catalogue.h"
 #include "broker/store/database.h"
 #include "broker/store/recording_repo.h"
 #include "recorder/asciicast_factory.h"
@@ -234,12 +236,19 @@ void BenchSeek() {
   if (!key.ok()) Die(std::string(key.status().message()));
   KeySigner signer(std::move(*key));
 
-  // A busy hour: an output event every 20 ms (1 to 12 log lines each).
+  // A busy hour: an output event every 20 ms (1 to 12 log lines each),
+  // catalogued by the broker's own catalogue on its database.
   pc::FakeClock clock(1'795'424'400);  // 2026-11-23T09:00:00Z
+  auto db = pc::store::Database::Open(broker.db_path(), pc::SystemClock::Get());
+  if (!db.ok()) Die(std::string(db.status().message()));
+  pc::store::RecordingRepo repo(db->get());
+  pc::audit::AuditLog audit(db->get(), pc::SystemClock::Get(), data + "/audit.anchor");
   pc::recorder::AsciicastFactoryOptions opts;
   opts.dir = data + "/recordings";
+  pc::core::RecordingCatalogue catalogue(&repo, &audit, &clock, opts.dir, std::chrono::seconds(0));
   opts.min_free_bytes = 0;
   opts.signer = &signer;
+  opts.observer = &catalogue;
   pc::recorder::AsciicastFactory factory(opts, &clock);
   pc::session::RecordingInfo info;
   info.session_id = "benchhour";
@@ -268,33 +277,7 @@ void BenchSeek() {
   if (auto st = (*rec)->Close("client closed"); !st.ok()) Die(std::string(st.message()));
   const uint64_t size = fs::file_size(path);
 
-  {  // Catalogue it as the broker's catalogue would have.
-    auto db = pc::store::Database::Open(broker.db_path(), pc::SystemClock::Get());
-    if (!db.ok()) Die(std::string(db.status().message()));
-    pc::store::RecordingRepo repo(db->get());
-    pc::store::RecordingRecord row;
-    row.id = info.RecordingId();
-    row.session_id = info.session_id;
-    row.user = info.user;
-    row.login = info.login;
-    row.target = info.target;
-    row.protocol = info.protocol;
-    row.source = info.source;
-    row.path = fs::relative(path, opts.dir).string();
-    row.started_us = 1'795'424'400LL * 1'000'000;
-    if (auto st = repo.Insert(row); !st.ok()) Die(std::string(st.message()));
-    auto manifest_text = pc::testing::ReadWholeFile(pc::recorder::PathsFor(path).manifest);
-    if (!manifest_text.ok()) Die("no manifest");
-    auto manifest = pc::recorder::ParseManifest(*manifest_text);
-    if (!manifest.ok()) Die(std::string(manifest.status().message()));
-    pc::store::RecordingEndRecord end;
-    end.state = "complete";
-    end.end_reason = "client closed";
-    end.ended_us = row.started_us + 3600LL * 1'000'000;
-    end.size = size;
-    end.sha256_hex = manifest->sha256_hex;
-    if (auto st = repo.Finish(row.id, end); !st.ok()) Die(std::string(st.message()));
-  }
+  db->reset();  // the broker opens it next
   if (auto st = broker.Start(); !st.ok()) Die(std::string(st.message()));
   if (broker.LoginAdmin().exit_code != 0) Die("admin login failed");
   const std::string home = broker.AdminHome();
