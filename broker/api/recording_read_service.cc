@@ -23,6 +23,9 @@ namespace portcullis::api {
 namespace {
 
 constexpr size_t kChunkBytes = 64 * 1024;
+// A long stream checks again, every this many chunks (4 MiB), that its
+// caller's token is still valid: a revoked or expired login stops it.
+constexpr int kReauthorizeChunks = 64;
 constexpr size_t kMaxHeaderBytes = 64 * 1024;
 constexpr size_t kMaxSignatureBytes = 1024;
 constexpr size_t kMaxSealBytes = 48u << 20;  // fits one gRPC message to the CLI (64 MiB)
@@ -172,7 +175,12 @@ grpc::Status RecordingServiceImpl::Read(grpc::ServerContext* ctx,
   }
   v1::RecordingChunk* chunk = &first;
   v1::RecordingChunk next;
-  for (;;) {
+  for (int sent = 0;; ++sent) {
+    if (sent > 0 && sent % kReauthorizeChunks == 0) {
+      if (auto again = Authorize(ctx, b_, Access::kAnyUser); !again.ok()) {
+        return ToGrpc(again.status());
+      }
+    }
     const size_t n = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, file_size - offset));
     auto data = ReadAt(fd.get(), offset, n);
     if (!data.ok()) return ToGrpc(data.status());

@@ -154,6 +154,34 @@ TEST_F(RecordingServiceTest, PlayIsOwnOrReviewerAndAudited) {
   EXPECT_EQ(events[1].event.subject, dave_rec_);
 }
 
+// A long replay stops once the viewer's login is revoked: the stream checks
+// the token again as it goes.
+TEST_F(RecordingServiceTest, ARevokedLoginStopsALongReplay) {
+  core::Broker& b = h_.broker();
+  auto rows = b.recording_store().Get(bob_rec_);
+  ASSERT_TRUE(rows.ok());
+  const std::string path = b.recording_catalogue().AbsolutePath(*rows);
+  std::string events;
+  for (int i = 0; events.size() < (48u << 20); ++i) {
+    events += "[" + std::to_string(i) + ".0, \"o\", \"" + std::string(4000, 'x') + "\"]\n";
+  }
+  ASSERT_TRUE(WriteWholeFile(path, std::string(kHeader) + events, 0600).ok());
+
+  v1::ReadRecordingRequest req;
+  req.set_id(bob_rec_);
+  req.set_purpose(v1::READ_PURPOSE_PLAY);
+  auto ctx = ApiHarness::Ctx(bob_);
+  auto reader = stub_->Read(ctx.get(), req);
+  v1::RecordingChunk chunk;
+  ASSERT_TRUE(reader->Read(&chunk));
+  ASSERT_TRUE(b.tokens().RevokeUser("bob").ok());
+  size_t received = chunk.data().size();
+  while (reader->Read(&chunk)) received += chunk.data().size();
+  grpc::Status st = reader->Finish();
+  EXPECT_EQ(st.error_code(), grpc::UNAUTHENTICATED) << st.error_message();
+  EXPECT_LT(received, events.size());
+}
+
 TEST_F(RecordingServiceTest, PlayFromWithoutCheckpointsStartsAfterTheHeader) {
   ReadResult r = Read(bob_, bob_rec_, v1::READ_PURPOSE_PLAY, 5'000'000);
   ASSERT_TRUE(r.status.ok()) << r.status.error_message();
