@@ -129,6 +129,7 @@ absl::Status RecordingSealer::Complete(Checkpoint cp, int recording_fd, const st
       cp.signature.clear();
       Keep(std::move(cp));
     } else {
+      if (!failed_) failure_ = st;
       failed_ = true;
     }
   }
@@ -184,6 +185,13 @@ absl::Status RecordingSealer::Seal(int recording_fd, const std::string& path) {
 bool RecordingSealer::failed() const {
   std::lock_guard<std::mutex> l(mu_);
   return failed_ || hash_failed_;
+}
+
+absl::Status RecordingSealer::status() const {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!failure_.ok()) return failure_;
+  if (hash_failed_) return absl::InternalError("recording: SHA-256 failed");
+  return absl::OkStatus();
 }
 
 uint64_t RecordingSealer::checkpoint_count() const {

@@ -90,6 +90,8 @@ class RecordingSealer {
   // Cut() + Complete() on the calling thread. With no checkpoint in flight.
   [[nodiscard]] absl::Status Seal(int recording_fd, const std::string& path);
   bool failed() const;
+  // Why a checkpoint failed (the first failure); OK if none did.
+  absl::Status status() const;
   uint64_t checkpoint_count() const;  // completed checkpoints
   // The hash of everything written and the checkpoints so far. With no
   // checkpoint in flight.
@@ -116,6 +118,7 @@ class RecordingSealer {
   std::condition_variable done_cv_;  // signalled when a checkpoint completes
   bool in_flight_ = false;           // guarded by mu_
   bool failed_ = false;              // guarded by mu_
+  absl::Status failure_;             // guarded by mu_: the first failure
   uint64_t sealed_ = 0;              // guarded by mu_: offset of the last completed checkpoint
   uint64_t completed_ = 0;           // guarded by mu_: checkpoints completed
   std::vector<Checkpoint> kept_;     // guarded by mu_: for the manifest

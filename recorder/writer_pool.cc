@@ -351,6 +351,7 @@ absl::Status BufferedFile::Close(SealSummary* summary) {
       std::lock_guard<std::mutex> l(s.mu);
       st = s.status;  // it may have failed the file
     }
+    if (st.ok()) st = s.sealer->status();  // ... or be about to
     if (s.sealer->failed()) {
       synced = DataSync(s.fd, s.path);
     } else if (s.sealer->NeedsFinal()) {

@@ -332,6 +332,33 @@ TEST_F(SealedWriterTest, SigningFailureFailsClosed) {
   EXPECT_EQ(ends[0].state, "failed");
 }
 
+// A checkpoint that fails while the recording is being closed fails the
+// close, with the reason (Close waits for the checkpoint in flight).
+TEST_F(SealedWriterTest, ACheckpointFailingDuringCloseFailsTheClose) {
+  AsciicastFactory factory(Options(), &clock_);
+  RecordingInfo info = Info();
+  signer_.Hold();
+  auto rec = factory.OpenTerminal(info);
+  ASSERT_TRUE(rec.ok()) << rec.status();
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  while (signer_.held_calls.load() == 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(1ms);
+  }
+  ASSERT_EQ(signer_.held_calls.load(), 1);  // the header's checkpoint is in flight
+  signer_.fail = true;
+  absl::Status closed;
+  std::thread closer([&] { closed = (*rec)->Close("client closed"); });
+  std::this_thread::sleep_for(50ms);
+  signer_.Release();
+  closer.join();
+  EXPECT_EQ(closed.code(), absl::StatusCode::kInternal) << closed;
+  EXPECT_NE(std::string(closed.message()).find("cannot sign a checkpoint"), std::string::npos)
+      << closed;
+  auto ends = observer_.Ends();
+  ASSERT_EQ(ends.size(), 1u);
+  EXPECT_EQ(ends[0].state, "failed");
+}
+
 // A broker killed with SIGKILL in the middle of a session: the prefix up to
 // the last checkpoint verifies, what came after it is reported unsealed.
 TEST_F(SealedWriterTest, KilledWriterLeavesATruncatedPrefix) {

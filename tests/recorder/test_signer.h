@@ -24,12 +24,12 @@ class TestSigner final : public session::RecordingSigner {
     if (!recorder::IsSealPayload(payload)) {
       return absl::InvalidArgumentError("recording key: not a seal payload");
     }
-    if (fail.load()) return absl::UnavailableError("recording key: signer unavailable");
     {
       std::unique_lock<std::mutex> l(gate_mu_);
       if (held_) ++held_calls;
       gate_cv_.wait(l, [this] { return !held_; });
     }
+    if (fail.load()) return absl::UnavailableError("recording key: signer unavailable");
     ++signatures;
     return key_.Sign(payload);
   }
