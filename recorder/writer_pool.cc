@@ -65,6 +65,8 @@ namespace {
 // faults) for every batch.
 constexpr size_t kMaxKeptBatchCapacity = 4u << 20;
 constexpr size_t kMaxKeptEncodedCapacity = 8u << 20;
+// What an idle file keeps of its buffer at the next tick.
+constexpr size_t kIdleKeptCapacity = 64u << 10;
 
 absl::Status SizeCapError(const std::string& path, uint64_t max_bytes) {
   return absl::ResourceExhaustedError(
@@ -234,6 +236,10 @@ void WriterPool::Tick(const std::shared_ptr<FileState>& file) {
     std::lock_guard<std::mutex> l(file->mu);
     if (file->with_pool || file->closing || file->write_error) return;
     file->with_pool = true;  // claimed: no other thread touches its fd now
+    // A session that was busy and is quiet now gives back its big buffer.
+    if (file->pending.empty() && file->pending.capacity() > kIdleKeptCapacity) {
+      std::string().swap(file->pending);
+    }
   }
   CutIfDue(file);
   Release(file, absl::OkStatus());
