@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -39,14 +40,20 @@ std::vector<std::string> SealLines(const std::string& seal_path) {
   return text.ok() ? testing::SplitLines(*text) : std::vector<std::string>{};
 }
 
+// Polls `done` (real time) until it holds or `limit` passes; its last answer.
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s,
+               std::chrono::milliseconds every = 1ms) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+    std::this_thread::sleep_for(every);
+  }
+  return true;
+}
+
 // Waits (real time) until the seal has at least `n` lines.
 bool WaitForCheckpoints(const std::string& seal_path, size_t n, std::chrono::seconds limit = 5s) {
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (SealLines(seal_path).size() >= n) return true;
-    std::this_thread::sleep_for(10ms);
-  }
-  return false;
+  return WaitUntil([&] { return SealLines(seal_path).size() >= n; }, limit, 10ms);
 }
 
 class SealedWriterTest : public ::testing::Test {
@@ -245,12 +252,10 @@ TEST_F(SealedWriterTest, ASlowCheckpointDoesNotHoldUpTheRecording) {
   const RecordingPaths files = PathsFor(factory.PathFor(info, info.started));
   for (int i = 0; i < 200; ++i) (*rec)->Output(std::string(600, 'a' + i % 26) + "\r\n");
   // Everything reaches the file while the first checkpoint is held.
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (std::chrono::steady_clock::now() < deadline &&
-         (std::filesystem::file_size(files.recording) < 200u * 600 || (*rec)->Backlog() > 0 ||
-          signer_.held_calls.load() == 0)) {
-    std::this_thread::sleep_for(1ms);
-  }
+  WaitUntil([&] {
+    return std::filesystem::file_size(files.recording) >= 200u * 600 && (*rec)->Backlog() == 0 &&
+           signer_.held_calls.load() > 0;
+  });
   EXPECT_GE(std::filesystem::file_size(files.recording), 200u * 600);
   EXPECT_EQ((*rec)->Backlog(), 0u);
   EXPECT_TRUE((*rec)->Health().ok()) << (*rec)->Health();
@@ -273,10 +278,7 @@ TEST_F(SealedWriterTest, SizeCapFailsTheRecordingAndSealsThePrefix) {
   const std::string path = factory.PathFor(info, info.started);
   for (int i = 0; i < 10 && (*rec)->Health().ok(); ++i) (*rec)->Output(std::string(1000, 'x'));
   // The writer thread finds the cap as it encodes: the health turns soon.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while ((*rec)->Health().ok() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(1));
-  }
+  WaitUntil([&] { return !(*rec)->Health().ok(); });
   absl::Status health = (*rec)->Health();
   EXPECT_EQ(health.code(), absl::StatusCode::kResourceExhausted);
   const std::string want = "recording: " + path + " reached the size cap of 4096 bytes";
@@ -312,10 +314,7 @@ TEST_F(SealedWriterTest, SigningFailureFailsClosed) {
   ASSERT_TRUE(WaitForCheckpoints(PathsFor(path).seal, 1));
   signer_.fail = true;
   (*rec)->Output(std::string(100, 'z'));
-  auto deadline = std::chrono::steady_clock::now() + 5s;
-  while ((*rec)->Health().ok() && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(5ms);
-  }
+  WaitUntil([&] { return !(*rec)->Health().ok(); }, 5s, 5ms);
   absl::Status health = (*rec)->Health();
   EXPECT_EQ(health.code(), absl::StatusCode::kInternal);
   EXPECT_NE(std::string(health.message()).find("cannot sign a checkpoint of " + path),
@@ -340,10 +339,7 @@ TEST_F(SealedWriterTest, ACheckpointFailingDuringCloseFailsTheClose) {
   signer_.Hold();
   auto rec = factory.OpenTerminal(info);
   ASSERT_TRUE(rec.ok()) << rec.status();
-  const auto deadline = std::chrono::steady_clock::now() + 10s;
-  while (signer_.held_calls.load() == 0 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(1ms);
-  }
+  WaitUntil([&] { return signer_.held_calls.load() > 0; });
   ASSERT_EQ(signer_.held_calls.load(), 1);  // the header's checkpoint is in flight
   signer_.fail = true;
   absl::Status closed;
