@@ -26,6 +26,7 @@ struct FileTransferEvent {
   // in order and the transfer ended normally (CLOSE answered / SCP acked).
   bool complete = false;
   std::string incomplete_reason;  // why complete == false ("" otherwise)
+  std::string raw_path;           // `path` raw (see AuditPath)
 };
 
 // A file-system change requested through SFTP. The event reports the
@@ -36,11 +37,21 @@ struct FileOpEvent {
   std::string op;
   std::string path;   // displayable (see DisplayPath)
   std::string path2;  // rename/symlink/hardlink/copy-data second path, else ""
+  std::string raw_path, raw_path2;  // `path`, `path2` raw (see AuditPath)
 };
 
-// Makes a path received from the wire safe to log and to put in JSON: valid
-// UTF-8 is kept, a backslash becomes "\\", control bytes and bytes that are not
-// part of valid UTF-8 become "\xNN". Capped at 4096 input bytes ("..." after).
+inline constexpr size_t kMaxDisplayPathInput = 4096;
+
+// Makes a path received from the wire safe to log and to put in JSON, in a
+// reversible form (DisplayText's kReversible: valid UTF-8 is kept, a
+// backslash becomes "\\", bytes that are not valid UTF-8 and ASCII controls
+// become "\xNN", the other disguising code points such as U+202E "\uXXXX").
+// Capped at kMaxDisplayPathInput input bytes ("..." after).
 std::string DisplayPath(std::string_view raw);
+
+// The raw path as it goes into an audit row (its first
+// kMaxDisplayPathInput bytes): the audit log itself writes the display form
+// and, when that differs, the raw bytes in hex next to it.
+std::string AuditPath(std::string_view raw);
 
 }  // namespace portcullis::ssh

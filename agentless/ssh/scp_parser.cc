@@ -350,6 +350,7 @@ void ScpAuditor::EmitFile(std::string_view incomplete_reason) {
   File& f = *file_;
   FileTransferEvent ev;
   ev.path = DisplayPath(f.path);
+  ev.raw_path = AuditPath(f.path);
   ev.direction = cmd_.direction;
   ev.size = f.received;
   std::string hex = f.sha.FinishHex();

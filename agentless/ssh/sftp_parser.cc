@@ -119,7 +119,9 @@ SftpAuditor::OpenFile* SftpAuditor::UsableFile(std::string_view handle) {
 }
 
 void SftpAuditor::EmitOp(const char* op, std::string_view path, std::string_view path2) {
-  if (cb_.on_op) cb_.on_op(FileOpEvent{op, DisplayPath(path), DisplayPath(path2)});
+  if (cb_.on_op)
+    cb_.on_op(FileOpEvent{op, DisplayPath(path), DisplayPath(path2), AuditPath(path),
+                          AuditPath(path2)});
 }
 
 absl::StatusOr<bool> SftpAuditor::OnClientPacket(std::string_view body, std::string* reply) {
@@ -441,7 +443,8 @@ void SftpAuditor::EmitFile(OpenFile& f, std::string_view force_incomplete) {
     hash->Finish();
     if (cb_.on_transfer) {
       cb_.on_transfer(FileTransferEvent{DisplayPath(f.path), direction, hash->bytes(), hash->sha256_hex(),
-                                        hash->complete(), hash->incomplete_reason()});
+                                        hash->complete(), hash->incomplete_reason(),
+                                        AuditPath(f.path)});
     }
   }
 }

@@ -118,6 +118,12 @@ int SshConnection::StartChannel(ChannelPair* p, StartKind kind, const std::strin
         "portcullis: no target given; use ssh -p PORT USER:TARGET@BROKER (or USER:LOGIN@TARGET)");
     return 0;
   }
+  // A channel opened before a menu choice on another channel connected the
+  // target gets its twin now, and relays to that target like any other.
+  if (!OpenTargetChannel(p)) {
+    p->Refuse(fmt::format("portcullis: {} refused the channel", target_name_));
+    return 0;
+  }
   std::string what = kind == StartKind::kShell ? "shell"
                      : kind == StartKind::kExec ? "exec"
                                                 : "subsystem " + arg;
@@ -169,14 +175,14 @@ int SshConnection::StartChannel(ChannelPair* p, StartKind kind, const std::strin
       cb.on_transfer = [this](const FileTransferEvent& ev) { AuditTransfer(ev, "sftp"); };
       cb.on_op = [this](const FileOpEvent& ev) {
         Audit("file.op", target_name_, "forwarded",
-              {{"op", ev.op}, {"path", ev.path}, {"path2", ev.path2}, {"session", id_}});
+              {{"op", ev.op}, {"path", ev.raw_path}, {"path2", ev.raw_path2}, {"session", id_}});
       };
       cb.allow = [this, base](const SftpRequest& req) {
         if (base(req)) return true;
         Audit("policy.decision", target_name_, "denied",
               {{"session", id_},
                {"request", "sftp"},
-               {"path", DisplayPath(req.path)},
+               {"path", AuditPath(req.path)},
                {"writes", req.ModifiesTarget()},
                {"reason", fmt::format("role {} file_transfer: {}", decision_.role,
                                       policy::FileTransferName(decision_.file_transfer))}});

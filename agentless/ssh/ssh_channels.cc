@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "agentless/ssh/ssh_connection.h"
+#include "broker/common/display_text.h"
 
 namespace portcullis::ssh {
 namespace {
@@ -316,7 +317,7 @@ bool ChannelPair::Pump() {
 bool ChannelPair::PumpOnce() {
   bool moved = FlushBacklogs();
   if (mode == Mode::kRefused && !pending_refusal.empty()) {
-    SendToClient(pending_refusal + "\r\n", pty ? 0 : 1);
+    SendToClient(DisplayText(pending_refusal) + "\r\n", pty ? 0 : 1);
     pending_refusal.clear();
     ssh_channel_request_send_exit_status(client, 1);
     ssh_channel_send_eof(client);
@@ -353,8 +354,9 @@ bool ChannelPair::PumpOnce() {
 
 void ChannelPair::TellUser(const std::string& line) {
   if (client == nullptr || closed_client || eof_sent_to_client) return;
-  SendToClient(line + "\r\n", pty ? 0 : 1);
-  if (recorder) recorder->Marker(line);
+  const std::string shown = DisplayText(line);  // no control or bidi byte reaches the terminal
+  SendToClient(shown + "\r\n", pty ? 0 : 1);
+  if (recorder) recorder->Marker(shown);
 }
 
 void ChannelPair::Refuse(std::string line) {

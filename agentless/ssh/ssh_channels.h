@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agentless/ssh/libssh_handles.h"
+#include "agentless/ssh/menu_input.h"
 #include "agentless/ssh/scp_parser.h"
 #include "agentless/ssh/sftp_parser.h"
 #include "broker/common/clock.h"
@@ -94,8 +95,8 @@ struct ChannelPair {
   std::unique_ptr<ScpAuditor> scp;
   std::unique_ptr<session::TerminalRecorder> recorder;
 
-  // Menu state.
-  std::string menu_line;
+  // Menu state (the editor is made when the menu is first shown).
+  std::optional<MenuLineEditor> menu_editor;
   std::vector<std::string> menu_targets;
   bool menu_shown = false;
 

@@ -137,22 +137,24 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
   req.login = addr.login;
   req.protocol = policy::Protocol::kSsh;
   req.at = broker_->clock()->Now();
-  decision_ = broker_->authority().Decide(req);
-  if (decision_.allowed && decision_.require_approval) {
-    decision_.allowed = false;
-    decision_.rule = "approval-required";
-    decision_.reason = fmt::format(
+  // Local until the target is connected: a failed attempt must not leave
+  // its decision in force for a target admitted by another one.
+  policy::Decision decision = broker_->authority().Decide(req);
+  if (decision.allowed && decision.require_approval) {
+    decision.allowed = false;
+    decision.rule = "approval-required";
+    decision.reason = fmt::format(
         "role {} requires an approval, and approvals are not available in this release",
-        decision_.role);
+        decision.role);
   }
-  Audit("policy.decision", addr.target, decision_.allowed ? "allowed" : "denied",
-        {{"login", decision_.allowed ? decision_.login : addr.login},
+  Audit("policy.decision", addr.target, decision.allowed ? "allowed" : "denied",
+        {{"login", decision.allowed ? decision.login : addr.login},
          {"protocol", "ssh"},
-         {"role", decision_.role},
-         {"rule", decision_.rule},
-         {"reason", decision_.reason}});
-  if (!decision_.allowed) {
-    denial_ = DenialLine(addr.target, addr.login, decision_, visible);
+         {"role", decision.role},
+         {"rule", decision.rule},
+         {"reason", decision.reason}});
+  if (!decision.allowed) {
+    denial_ = DenialLine(addr.target, addr.login, decision, visible);
     return;
   }
   if (recorders_ == nullptr) {
@@ -165,23 +167,22 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
     denial_ = "portcullis: recordings cannot be written right now, so sessions are refused";
     return;
   }
-  login_ = decision_.login;
-  target_address_ = rec->address;
+  const std::string login = decision.login;
   TargetEndpoint ep;
   ep.name = rec->name;
   ep.address = rec->address;
-  ep.login = login_;
+  ep.login = login;
   ep.crypto_profile = rec->crypto_profile;
   ep.pinned_host_key = rec->host_key;
   ep.timeout = broker_->config().ssh_target_timeout;
-  const bool tunnels = !decision_.tunnels.empty();
+  const bool tunnels = !decision.tunnels.empty();
   auto conn = ConnectTarget(ep, [&](const std::string& blob)
                                     -> absl::StatusOr<ca::IssuedCertificate> {
     ca::TargetCertRequest cr;
     cr.subject_public_blob = blob;
     cr.user = identity_.user;
     cr.session_id = id_;
-    cr.login = login_;
+    cr.login = login;
     cr.permit_pty = true;
     cr.permit_port_forwarding = tunnels;
     auto cert = broker_->authority().IssueTargetCertificate(cr);
@@ -190,7 +191,7 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
             "success",
             {{"serial", cert->serial},
              {"key_id", cert->key_id},
-             {"principal", login_},
+             {"principal", login},
              {"valid_before", cert->valid_before}});
     }
     return cert;
@@ -198,7 +199,7 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
   if (!conn.ok()) {
     const bool changed = conn.status().code() == absl::StatusCode::kFailedPrecondition;
     Audit(changed ? "target.host_key_mismatch" : "session.target_failed", rec->name, "failure",
-          {{"error", std::string(conn.status().message())}, {"login", login_}});
+          {{"error", std::string(conn.status().message())}, {"login", login}});
     denial_ = fmt::format("portcullis: {}", conn.status().message());
     return;
   }
@@ -214,10 +215,33 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
     Audit("target.host_key_pinned", rec->name, "success",
           {{"host_key", conn->host_key}, {"how", "trust on first use"}});
   }
+  // Connected: the decision that admitted this target is the one in force
+  // for every channel of the connection.
+  decision_ = std::move(decision);
+  login_ = login;
+  target_address_ = rec->address;
   cert_serial_ = conn->cert.serial;
   target_ = std::move(conn->session);
   target_name_ = rec->name;
   ssh_set_blocking(target_.get(), 0);
+}
+
+bool SshConnection::OpenTargetChannel(ChannelPair* p) {
+  if (p->target != nullptr) return true;
+  if (!target_) return false;
+  ssh_channel t = ssh_channel_new(target_.get());
+  if (t == nullptr) return false;
+  ssh_set_blocking(target_.get(), 1);
+  bool ok = ssh_channel_open_session(t) == SSH_OK &&
+            (!p->pty ||
+             ssh_channel_request_pty_size(t, p->term.c_str(), p->cols, p->rows) == SSH_OK);
+  ssh_set_blocking(target_.get(), 0);
+  if (!ok) {
+    ssh_channel_free(t);
+    return false;
+  }
+  p->AttachTarget(t);
+  return true;
 }
 
 void SshConnection::RegisterSession() {
@@ -312,18 +336,7 @@ ssh_channel SshConnection::OnSessionChannelOpen(ssh_session, void* userdata) {
   auto* self = static_cast<SshConnection*>(userdata);
   if (self->ending_) return nullptr;
   auto p = std::make_unique<ChannelPair>(self, ChannelPair::Kind::kSession);
-  if (self->target_ && !self->denial_) {
-    ssh_channel t = ssh_channel_new(self->target_.get());
-    if (t == nullptr) return nullptr;
-    ssh_set_blocking(self->target_.get(), 1);
-    int rc = ssh_channel_open_session(t);
-    ssh_set_blocking(self->target_.get(), 0);
-    if (rc != SSH_OK) {
-      ssh_channel_free(t);
-      return nullptr;
-    }
-    p->AttachTarget(t);
-  }
+  if (self->target_ && !self->denial_ && !self->OpenTargetChannel(p.get())) return nullptr;
   ssh_channel c = ssh_channel_new(self->client_.get());
   if (c == nullptr) return nullptr;
   p->AttachClient(c);

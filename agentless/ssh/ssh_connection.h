@@ -89,8 +89,15 @@ class SshConnection final : public session::LiveSession {
   void RegisterSession();
   std::string DenialLine(const std::string& target, const std::string& login,
                          const policy::Decision& d, bool visible) const;
-  // Decides and connects to `addr`'s target. On failure sets denial_.
+  // Decides and connects to `addr`'s target. Only when the connection
+  // succeeds are target_ and the decision that admitted it (decision_,
+  // login_, target_address_, cert_serial_, target_name_) set, together; on
+  // any failure they keep their values and denial_ is set. Call only while
+  // target_ is null: a connection has one target.
   void OpenTarget(const SshAddress& addr);
+  // Opens `p`'s twin channel on the target (with the pty `p` asked for, if
+  // any) unless it has one. False if the target refused.
+  bool OpenTargetChannel(ChannelPair* p);
   void Relay();
   void Pump();
   void HandleWakeup();
@@ -112,7 +119,8 @@ class SshConnection final : public session::LiveSession {
   SshAddress address_;
   std::string auth_method_;
 
-  // The admitted target (empty in menu mode until chosen).
+  // The admitted target and the decision that admitted it (empty in menu
+  // mode until chosen; set once, by OpenTarget, never replaced).
   std::string target_name_;
   std::string login_;
   std::string target_address_;  // HOST:PORT of the admitted target

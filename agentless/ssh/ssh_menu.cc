@@ -1,19 +1,20 @@
 // `ssh -p 2222 bob@broker`: a numbered menu of the ssh targets bob may
 // reach; the chosen one is decided, connected and relayed on the same
 // channel. Only targets the user's roles can see are listed, and a choice
-// of anything else gets the same answer as a forbidden target.
+// of anything else gets the same answer as a forbidden target. A
+// connection has one target: once a menu choice connected it, a choice on
+// another channel of that connection is refused, and later channels relay
+// to the chosen target.
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "agentless/ssh/menu_input.h"
 #include "agentless/ssh/ssh_channels.h"
-#include "broker/common/absl_fmt.h"
 #include "agentless/ssh/ssh_connection.h"
+#include "broker/common/absl_fmt.h"
 
 namespace portcullis::ssh {
-namespace {
-constexpr size_t kMaxMenuLine = 128;
-}
 
 void SshConnection::ShowMenu(ChannelPair* p) {
   p->menu_targets.clear();
@@ -25,13 +26,14 @@ void SshConnection::ShowMenu(ChannelPair* p) {
       if (broker_->authority().CanSee(identity_.roles, ti)) p->menu_targets.push_back(t.name);
     }
   }
-  std::string text = fmt::format("Portcullis: targets {} may reach\r\n", identity_.user);
+  const std::string title = fmt::format("Portcullis: targets {} may reach", identity_.user);
   if (p->menu_targets.empty()) {
-    text += "  (none)\r\n";
-    p->TellUser(text.substr(0, text.size() - 2));
+    p->TellUser(title);
+    p->TellUser("  (none)");
     p->Refuse("portcullis: no target is available to you");
     return;
   }
+  std::string text = title + "\r\n";
   for (size_t i = 0; i < p->menu_targets.size(); ++i)
     text += fmt::format("  {:>2}) {}\r\n", i + 1, p->menu_targets[i]);
   text += "Choose a target (number or name; q to quit): ";
@@ -44,6 +46,7 @@ void SshConnection::MenuInput(ChannelPair* p) {
     ShowMenu(p);
     if (p->mode != ChannelPair::Mode::kMenu) return;
   }
+  if (!p->menu_editor) p->menu_editor.emplace(p->pty);
   char buf[256];
   while (p->client_buffered > 0 && p->mode == ChannelPair::Mode::kMenu) {
     int n = ssh_channel_read_nonblocking(p->client, buf, sizeof buf, 0);
@@ -52,61 +55,64 @@ void SshConnection::MenuInput(ChannelPair* p) {
       break;
     }
     p->client_buffered -= static_cast<uint32_t>(std::min<int>(n, static_cast<int>(p->client_buffered)));
-    for (int i = 0; i < n && p->mode == ChannelPair::Mode::kMenu; ++i) {
-      const char c = buf[i];
-      std::string echo;
-      if (c == '\r' || c == '\n') {
-        if (p->pty) echo = "\r\n";
-        if (!echo.empty()) ssh_channel_write(p->client, echo.data(), static_cast<uint32_t>(echo.size()));
-        std::string line = std::move(p->menu_line);
-        p->menu_line.clear();
-        if (line.empty()) continue;
-        ChooseTarget(p, line);
-        if (p->mode == ChannelPair::Mode::kRelay && i + 1 < n) {
-          // Typed ahead after the choice: for the target's shell, not lost.
-          std::string_view rest(buf + i + 1, static_cast<size_t>(n - i - 1));
-          rest.remove_prefix(p->ForwardFromClient(rest));
-          // A new channel's window takes a menu read (<= 256 bytes); should
-          // it not, the rest waits in the backlog, in order.
-          if (!rest.empty()) p->to_target_backlog.append(rest);
-        }
-        continue;
-      }
-      if (c == 0x03 || c == 0x04) {  // ^C, ^D
+    std::string_view rest(buf, static_cast<size_t>(n));
+    while (!rest.empty() && p->mode == ChannelPair::Mode::kMenu) {
+      MenuLineEditor::Step step = p->menu_editor->Feed(rest);
+      rest.remove_prefix(step.consumed);
+      if (!step.echo.empty())
+        ssh_channel_write(p->client, step.echo.data(), static_cast<uint32_t>(step.echo.size()));
+      if (step.event == MenuLineEditor::Event::kAbort) {
         p->Close("");
         return;
       }
-      if (c == 0x7f || c == 0x08) {
-        if (!p->menu_line.empty()) {
-          p->menu_line.pop_back();
-          if (p->pty) echo = "\b \b";
-        }
-      } else if (c >= 0x20 && c < 0x7f && p->menu_line.size() < kMaxMenuLine) {
-        p->menu_line.push_back(c);
-        if (p->pty) echo = std::string(1, c);
+      if (step.event != MenuLineEditor::Event::kLine) continue;
+      ChooseTarget(p, step.line);
+      if (p->mode == ChannelPair::Mode::kRelay && !rest.empty()) {
+        // Typed ahead after the choice: for the target's shell, not lost.
+        rest.remove_prefix(p->ForwardFromClient(rest));
+        // A new channel's window takes a menu read (<= 256 bytes); should
+        // it not, the rest waits in the backlog, in order.
+        if (!rest.empty()) p->to_target_backlog.append(rest);
+        rest = {};
       }
-      if (!echo.empty()) ssh_channel_write(p->client, echo.data(), static_cast<uint32_t>(echo.size()));
     }
   }
+  // The user's input ended without a choice: nothing more can be chosen.
+  if (p->mode == ChannelPair::Mode::kMenu && p->client_eof && p->client_buffered == 0)
+    p->Close("");
 }
 
-void SshConnection::ChooseTarget(ChannelPair* p, const std::string& choice) {
-  if (choice == "q" || choice == "quit") {
+void SshConnection::ChooseTarget(ChannelPair* p, const std::string& line) {
+  const MenuChoice choice = ParseMenuChoice(line, p->menu_targets.size());
+  if (choice.kind == MenuChoice::Kind::kQuit) {
     p->Close("");
     return;
   }
-  std::string name = choice;
-  if (choice.find_first_not_of("0123456789") == std::string::npos && choice.size() < 4) {
-    size_t idx = static_cast<size_t>(std::stoi(choice));
-    if (idx >= 1 && idx <= p->menu_targets.size()) name = p->menu_targets[idx - 1];
+  const std::string name =
+      choice.kind == MenuChoice::Kind::kIndex ? p->menu_targets[choice.index] : choice.name;
+  if (name.empty()) return;
+  if (target_) {
+    // One connection, one target: another menu on this connection (e.g. a
+    // second channel of a multiplexing client) may not replace the target
+    // that the other channels use.
+    Audit("policy.decision", name, "denied",
+          {{"login", address_.login},
+           {"protocol", "ssh"},
+           {"rule", "one-target-per-connection"},
+           {"reason", fmt::format("the connection is already connected to {}", target_name_)}});
+    p->Refuse(fmt::format(
+        "portcullis: this connection is already connected to {}; open a new connection to "
+        "reach another target",
+        target_name_));
+    return;
   }
   SshAddress addr = address_;
   addr.target = name;
   OpenTarget(addr);
   if (denial_ || !target_) {
-    std::string line = denial_.value_or("portcullis: cannot reach " + name);
+    std::string denied = denial_.value_or("portcullis: cannot reach " + name);
     denial_.reset();
-    p->TellUser(line);
+    p->TellUser(denied);
     std::string prompt = "Choose a target (number or name; q to quit): ";
     ssh_channel_write(p->client, prompt.data(), static_cast<uint32_t>(prompt.size()));
     return;
@@ -114,22 +120,17 @@ void SshConnection::ChooseTarget(ChannelPair* p, const std::string& choice) {
   address_ = addr;
   RegisterSession();
   ssh_event_add_session(event_.get(), target_.get());
-  ssh_channel t = ssh_channel_new(target_.get());
-  ssh_set_blocking(target_.get(), 1);
-  bool ok = t != nullptr && ssh_channel_open_session(t) == SSH_OK &&
-            (!p->pty || ssh_channel_request_pty_size(t, p->term.c_str(), p->cols, p->rows) == SSH_OK);
-  if (ok) p->AttachTarget(t);
+  bool ok = OpenTargetChannel(p);
   if (ok) {
     if (auto st = OpenRecorder(p, ""); !st.ok()) {
-      ssh_set_blocking(target_.get(), 0);
       p->Refuse(fmt::format("portcullis: {}", st.message()));
       return;
     }
-    ok = ssh_channel_request_shell(t) == SSH_OK;
+    ssh_set_blocking(target_.get(), 1);
+    ok = ssh_channel_request_shell(p->target) == SSH_OK;
+    ssh_set_blocking(target_.get(), 0);
   }
-  ssh_set_blocking(target_.get(), 0);
   if (!ok) {
-    if (t != nullptr && p->target == nullptr) ssh_channel_free(t);
     p->Refuse(fmt::format("portcullis: {} refused the shell", name));
     return;
   }

@@ -69,7 +69,7 @@ bool SshConnection::TransferAllowed(policy::TransferDirection dir, const std::st
   const bool ok = policy::TransferPermitted(decision_.file_transfer, dir);
   Audit("policy.decision", target_name_, ok ? "allowed" : "denied",
         {{"transfer", std::string(policy::TransferDirectionName(dir))},
-         {"path", DisplayPath(path)},
+         {"path", AuditPath(path)},
          {"role", decision_.role},
          {"reason", fmt::format("role {} file_transfer: {}", decision_.role,
                                 policy::FileTransferName(decision_.file_transfer))}});
@@ -77,7 +77,8 @@ bool SshConnection::TransferAllowed(policy::TransferDirection dir, const std::st
 }
 
 void SshConnection::AuditTransfer(const FileTransferEvent& ev, const char* via) {
-  nlohmann::json d = {{"path", ev.path},
+  // Raw: the audit log writes the display form and the raw bytes in hex.
+  nlohmann::json d = {{"path", ev.raw_path},
                       {"direction", FileDirectionName(ev.direction)},
                       {"size", ev.size},
                       {"sha256", ev.sha256_hex},

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "broker/audit/audit_anchor.h"
+#include "broker/common/display_text.h"
 #include "broker/common/files.h"
 #include "broker/common/json_depth.h"
 #include "broker/common/status_macros.h"
@@ -34,6 +35,12 @@ std::string ToValidUtf8(const std::string& s) {
   return back.is_string() ? back.get<std::string>() : std::string();
 }
 
+// A top-level field: valid UTF-8 (as before), then display-safe.
+std::string SafeField(const std::string& s) {
+  std::string valid = ToValidUtf8(s);
+  return NeedsDisplayEscape(valid) ? DisplayText(valid) : valid;
+}
+
 // Cuts valid UTF-8 `s` to at most `max` bytes on a character boundary.
 std::string Truncate(std::string s, size_t max) {
   if (s.size() <= max) return s;
@@ -50,8 +57,13 @@ absl::StatusOr<AuditEvent> Normalise(const AuditEvent& e) {
     return absl::InvalidArgumentError(
         fmt::format("audit event type must be 1 to {} bytes", kMaxAuditTypeBytes));
   }
+  // Display-safe: no text in the log can pose as another (bidi overrides,
+  // zero-width characters, controls); a changed string keeps its raw bytes
+  // in hex in a K_hex sibling.
+  nlohmann::json safe_details = e.details;
+  MakeJsonDisplaySafe(safe_details);
   const std::string details =
-      e.details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      safe_details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (details.size() > kMaxAuditDetailsBytes) {
     return absl::InvalidArgumentError(fmt::format(
         "audit event {}: details larger than {} bytes", e.type, kMaxAuditDetailsBytes));
@@ -62,10 +74,10 @@ absl::StatusOr<AuditEvent> Normalise(const AuditEvent& e) {
   }
   AuditEvent out;
   out.type = ToValidUtf8(e.type);
-  out.actor = Truncate(ToValidUtf8(e.actor), kMaxAuditFieldBytes);
-  out.subject = Truncate(ToValidUtf8(e.subject), kMaxAuditFieldBytes);
-  out.outcome = Truncate(ToValidUtf8(e.outcome), kMaxAuditFieldBytes);
-  out.source = Truncate(ToValidUtf8(e.source), kMaxAuditFieldBytes);
+  out.actor = Truncate(SafeField(e.actor), kMaxAuditFieldBytes);
+  out.subject = Truncate(SafeField(e.subject), kMaxAuditFieldBytes);
+  out.outcome = Truncate(SafeField(e.outcome), kMaxAuditFieldBytes);
+  out.source = Truncate(SafeField(e.source), kMaxAuditFieldBytes);
   out.details = nlohmann::json::parse(details, nullptr, /*allow_exceptions=*/false);
   if (out.details.is_discarded()) return absl::InternalError("audit details do not round-trip");
   return out;

@@ -20,7 +20,10 @@
 //   microseconds, "2026-11-23T09:00:00.123456Z".
 //
 // Before a row is stored its strings are made valid UTF-8 (invalid bytes
-// become U+FFFD) and actor/subject/outcome/source are cut to
+// become U+FFFD) and display-safe (MakeJsonDisplaySafe in
+// broker/common/display_text.h: bidirectional, zero-width and control
+// characters are escaped, and a details string K that changed keeps its
+// raw bytes as hex in K_hex), and actor/subject/outcome/source are cut to
 // kMaxAuditFieldBytes, so the stored row is exactly what was hashed.
 //
 // The anchor file (mode 0600, rewritten atomically after every append)

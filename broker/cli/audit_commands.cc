@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/cli/commands.h"
+#include "broker/common/display_text.h"
 #include "broker/common/printable.h"
 #include "broker/common/time_format.h"
 #include "portcullis/v1/audit.grpc.pb.h"
@@ -63,6 +64,7 @@ void RegisterAuditCommands(CLI::App& app, CliContext& ctx, int* rc) {
                        {"prev_hash", e.prev_hash()},
                        {"hash", e.hash()}});
       }
+      MakeJsonDisplaySafe(out);  // rows written before it was done on append
       std::cout << out.dump(2) << "\n";
     } else {
       for (const auto& e : resp.events()) {

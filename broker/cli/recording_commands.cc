@@ -7,6 +7,7 @@
 #include "broker/cli/commands.h"
 #include "broker/cli/recording_player.h"
 #include "broker/cli/recording_view.h"
+#include "broker/common/display_text.h"
 #include "broker/common/printable.h"
 #include "broker/common/time_format.h"
 #include "portcullis/v1/recordings.grpc.pb.h"
@@ -146,6 +147,7 @@ void RegisterRecordingCommands(CLI::App& app, CliContext& ctx, int* rc) {
     if (ls_args->json) {
       nlohmann::json out = nlohmann::json::array();
       for (const auto& r : resp.recordings()) out.push_back(ToJson(r));
+      MakeJsonDisplaySafe(out);
       std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
       PrintRecordings(resp);

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/cli/commands.h"
+#include "broker/common/display_text.h"
 #include "broker/common/printable.h"
 #include "broker/common/time_format.h"
 #include "portcullis/v1/sessions.grpc.pb.h"
@@ -46,6 +47,7 @@ void RegisterSessionCommands(CLI::App& app, CliContext& ctx, int* rc) {
                                                      : nlohmann::json()}});
       }
       // Invalid UTF-8 from a client is replaced rather than thrown on.
+      MakeJsonDisplaySafe(out);
       std::cout << out.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       *rc = kExitOk;
       return;

@@ -1,4 +1,5 @@
 #include "broker/audit/audit_log.h"
+#include "broker/common/encoding.h"
 
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
@@ -219,6 +220,23 @@ TEST_F(AuditLogTest, InvalidUtf8IsReplacedAndStillVerifies) {
   ASSERT_TRUE(rows.ok());
   EXPECT_EQ((*rows)[0].event.actor, "mal\xef\xbf\xbd\xef\xbf\xbdory");
   EXPECT_EQ((*rows)[0].event.details["username"], "x\xef\xbf\xbd");
+  auto v = log_->Verify();
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->ok) << v->message;
+}
+
+TEST_F(AuditLogTest, BidiAndZeroWidthCharactersAreEscapedWithRawBytesKeptAndStillVerify) {
+  const std::string raw = "/srv/report\xE2\x80\xAE" "fdp.exe\xE2\x80\x8B";
+  AuditEvent e = Event("file.transfer", "bob");
+  e.subject = "rtu\xE2\x80\x8B-01";
+  e.details = {{"path", raw}, {"size", 3}};
+  ASSERT_TRUE(log_->Append(e).ok());
+  auto rows = log_->List({});
+  ASSERT_TRUE(rows.ok());
+  const auto& d = (*rows)[0].event.details;
+  EXPECT_EQ(d["path"], "/srv/report\\u202efdp.exe\\u200b");
+  EXPECT_EQ(d["path_hex"], HexEncode(raw));
+  EXPECT_EQ((*rows)[0].event.subject, "rtu\\u200b-01");
   auto v = log_->Verify();
   ASSERT_TRUE(v.ok());
   EXPECT_TRUE(v->ok) << v->message;
