@@ -90,7 +90,11 @@ void SshConnection::ChooseTarget(ChannelPair* p, const std::string& line) {
   }
   const std::string name =
       choice.kind == MenuChoice::Kind::kIndex ? p->menu_targets[choice.index] : choice.name;
-  if (name.empty()) return;
+  constexpr std::string_view kPrompt = "Choose a target (number or name; q to quit): ";
+  if (name.empty()) {  // blanks only
+    ssh_channel_write(p->client, kPrompt.data(), static_cast<uint32_t>(kPrompt.size()));
+    return;
+  }
   if (target_) {
     // One connection, one target: another menu on this connection (e.g. a
     // second channel of a multiplexing client) may not replace the target
@@ -113,8 +117,7 @@ void SshConnection::ChooseTarget(ChannelPair* p, const std::string& line) {
     std::string denied = denial_.value_or("portcullis: cannot reach " + name);
     denial_.reset();
     p->TellUser(denied);
-    std::string prompt = "Choose a target (number or name; q to quit): ";
-    ssh_channel_write(p->client, prompt.data(), static_cast<uint32_t>(prompt.size()));
+    ssh_channel_write(p->client, kPrompt.data(), static_cast<uint32_t>(kPrompt.size()));
     return;
   }
   address_ = addr;

@@ -4,6 +4,7 @@
 // in path_hex; neither `audit ls` nor `audit ls --json` prints the raw
 // characters; the chain still verifies.
 
+#include <fmt/format.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
