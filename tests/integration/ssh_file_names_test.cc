@@ -24,10 +24,11 @@ constexpr char kZwsp[] = "\xE2\x80\x8B";  // U+200B
 
 class SshFileNamesTest : public SshTest {
  protected:
+  // argv[0], then the usual client options, then the rest of argv.
   std::vector<std::string> WithOptions(std::vector<std::string> argv) {
-    std::vector<std::string> out = {argv[0], argv[1], argv[2]};
+    std::vector<std::string> out = {argv[0]};
     for (const auto& o : ClientOptions()) out.push_back(o);
-    out.insert(out.end(), argv.begin() + 3, argv.end());
+    out.insert(out.end(), argv.begin() + 1, argv.end());
     return out;
   }
   // The file.transfer row of `user` whose raw path is `raw`.
