@@ -26,6 +26,8 @@ struct FileTransferEvent {
   // in order and the transfer ended normally (CLOSE answered / SCP acked).
   bool complete = false;
   std::string incomplete_reason;  // why complete == false ("" otherwise)
+  // SCP: the command's path when it is a shell pattern (displayable), else "".
+  std::string pattern;
 };
 
 // A file-system change requested through SFTP. The event reports the
