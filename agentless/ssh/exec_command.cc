@@ -29,6 +29,7 @@ struct Word {
 struct Command {
   std::vector<Word> words;
   bool redirected = false;
+  std::vector<std::string> redirect_targets;  // file names, here-strings, here-doc delimiters
 };
 
 struct Lexed {
@@ -252,6 +253,7 @@ class Lexer {
     if (!in_word_) return;
     if (redirect_target_) {
       redirect_target_ = false;
+      cmd_.redirect_targets.push_back(std::move(word_.text));
     } else {
       cmd_.words.push_back(std::move(word_));
     }
@@ -304,7 +306,7 @@ bool IsOpaqueRunner(std::string_view b) {
       "python3", "ruby",      "awk",     "gawk",    "mawk",    "php",        "node",
       "lua",     "tclsh",     "expect",  "taskset", "chrt",    "sg",         "unshare",
       "socat",   "ssh",       "sshpass", "parallel", "systemd-run", "fakeroot", "valgrind",
-      "gdb"};
+      "gdb",     "coproc"};
   return OneOf(b, kRunners);
 }
 
@@ -420,7 +422,8 @@ Skip SkipWrapper(const WrapperSpec& spec, const std::vector<Word>& w, size_t* j)
 Result Classify(std::string_view text, int depth);
 
 // sh -c STRING ...: the string is read as a command in turn.
-Result Shell(const std::vector<Word>& w, size_t i, int depth) {
+Result Shell(const Command& c, size_t i, int depth) {
+  const std::vector<Word>& w = c.words;
   size_t j = i + 1;
   bool dash_c = false;
   while (j < w.size()) {
@@ -443,8 +446,14 @@ Result Shell(const std::vector<Word>& w, size_t i, int depth) {
     j += arg ? 2 : 1;
   }
   // Without -c the shell reads a script or its standard input: like a
-  // shell channel (see the header).
-  if (!dash_c || j >= w.size()) return Other();
+  // shell channel (see the header), unless a redirection feeds it commands
+  // (sh <<< 'scp ...', sh < file) while the channel stays reachable.
+  if (!dash_c || j >= w.size()) {
+    for (const std::string& t : c.redirect_targets) {
+      if (Mentions(t)) return Uncertain("a shell reads commands that name a file-transfer program");
+    }
+    return c.redirected ? Opaque(w, i) : Other();
+  }
   if (w[j].expansion) {
     return Uncertain(fmt::format("{} -c runs a command computed by a shell expansion",
                                  Printable(w[i].text, 40)));
@@ -509,7 +518,7 @@ Result Simple(const Command& c, int depth) {
       return r;
     }
     if (base == "rsync") return Uncertain("rsync transfers cannot be audited");
-    if (IsShell(base)) return Shell(w, i, depth);
+    if (IsShell(base)) return Shell(c, i, depth);
     if (base == "busybox") {
       ++i;
       wrapped = true;

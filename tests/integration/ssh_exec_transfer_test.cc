@@ -102,7 +102,7 @@ TEST_F(SshExecTransferTest, DisguisedScpDownloadsAreAuditedLikeScp) {
   const std::string file = broker().Join("on-target.bin");
   const std::string data = PseudoRandomBytes(70'001, 7);
   ASSERT_TRUE(WriteWholeFile(file, data).ok());
-  for (const std::string& spelling :
+  for (const char* spelling :
        {"sh -c 'env A=1 scp -f {}'", "/usr/bin/scp -f {}", "'scp' -f {}"}) {
     SCOPED_TRACE(spelling);
     SshUser u = NewUser({"readers"});
@@ -120,7 +120,7 @@ TEST_F(SshExecTransferTest, CommandsThatMayTransferButCannotBeAuditedAreRefused)
   ASSERT_NO_FATAL_FAILURE(ApplyRole(OpsRoleYaml("readers", login(), "download")));
   const std::string dir = MakeDir("drop");
   const std::string stream = std::string(kUploadStream) + std::string(1, '\0');
-  for (const std::string& spelling :
+  for (const char* spelling :
        {"scp -t {}; true", "echo $(scp -t {})", "X=scp; $X -t {}", "sudo -n scp -t {}"}) {
     SCOPED_TRACE(spelling);
     const std::string cmd = fmt::format(fmt::runtime(spelling), dir);

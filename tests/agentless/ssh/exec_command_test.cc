@@ -136,6 +136,9 @@ TEST(ExecCommandTest, UncertainWhereTheTransferCannotBeAudited) {
            "sftp-server > /tmp/log",               //
            "/usr/lib/openssh/sftp-server; id",     //
            "nice --bogus scp -t /tmp",             // unknown wrapper option
+           "sh <<< 'scp -f /etc/passwd <&3' 3<&0",  // a shell fed commands by a redirection
+           "bash -s < run-scp.sh",                 //
+           "coproc scp -t /tmp",                   //
        }) {
     ExpectKind(cmd, ExecKind::kUncertain);
   }
