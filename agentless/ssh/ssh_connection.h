@@ -91,7 +91,8 @@ class SshConnection final : public session::LiveSession {
   // The SFTP auditor with the role's file_transfer policy, on `p`.
   void AttachSftpAuditor(ChannelPair* p);
   // What a download PATTERN expands to on the target (its shell, in order),
-  // read through a separate exec channel; empty if unknown.
+  // read through a separate exec channel (at most 4096 paths, 256 KiB,
+  // 5 s); empty if unknown.
   std::vector<std::string> ExpandOnTarget(const std::string& pattern);
   void AuditTransfer(const FileTransferEvent& ev, const char* via);
   int OpenTunnel(ssh_message msg);

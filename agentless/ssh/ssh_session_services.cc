@@ -121,6 +121,7 @@ struct ChannelFree {
 
 std::vector<std::string> SshConnection::ExpandOnTarget(const std::string& pattern) {
   constexpr size_t kMaxListing = 256 * 1024;
+  constexpr size_t kMaxPaths = 4096;  // the auditor scans this list per record
   constexpr int kTimeoutMs = 5000;
   std::vector<std::string> paths;
   if (!target_) return paths;
@@ -151,7 +152,7 @@ std::vector<std::string> SshConnection::ExpandOnTarget(const std::string& patter
     spdlog::info("[{}] could not expand an scp pattern on the target", id_);
     return paths;
   }
-  for (size_t b = 0; b < out.size();) {
+  for (size_t b = 0; b < out.size() && paths.size() < kMaxPaths;) {
     const size_t e = out.find('\0', b);
     if (e == std::string::npos) break;
     paths.push_back(out.substr(b, e - b));
