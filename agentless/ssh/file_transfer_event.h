@@ -27,6 +27,8 @@ struct FileTransferEvent {
   bool complete = false;
   std::string incomplete_reason;  // why complete == false ("" otherwise)
   std::string raw_path;           // `path` raw (see AuditPath)
+  // SCP: the command's path when it is a shell pattern (raw, see AuditPath), else "".
+  std::string pattern;
 };
 
 // A file-system change requested through SFTP. The event reports the

@@ -87,20 +87,21 @@ absl::StatusOr<std::vector<std::string>> SplitWords(std::string_view cmd, bool* 
 
 }  // namespace
 
-absl::StatusOr<ScpCommand> ParseScpCommand(std::string_view cmd) {
-  if (cmd.size() > kMaxScpCommandLength) return Bad(cmd, "too long");
+bool IsShellPattern(std::string_view path) {
+  return (!path.empty() && path.front() == '~') || path.find_first_of("*?[{") != std::string_view::npos;
+}
+
+absl::StatusOr<ScpCommand> ParseScpArgs(const std::vector<std::string>& words, std::string_view cmd) {
   ScpCommand out;
-  auto words = SplitWords(cmd, &out.has_shell_syntax);
-  if (!words.ok()) return words.status();
-  if (words->empty()) return Bad(cmd, "empty");
-  const std::string& program = (*words)[0];
+  if (words.empty()) return Bad(cmd, "empty");
+  const std::string& program = words[0];
   if (program != "scp" && !(program.size() > 4 && program.ends_with("/scp"))) {
     return Bad(cmd, "not an scp command");
   }
   bool to = false, from = false;
   size_t i = 1;
-  for (; i < words->size(); ++i) {
-    const std::string& w = (*words)[i];
+  for (; i < words.size(); ++i) {
+    const std::string& w = words[i];
     if (w == "--") {
       ++i;
       break;
@@ -121,9 +122,20 @@ absl::StatusOr<ScpCommand> ParseScpCommand(std::string_view cmd) {
   }
   if (to == from) return Bad(cmd, "exactly one of -t and -f is required");
   out.direction = to ? FileDirection::kUpload : FileDirection::kDownload;
-  if (words->size() - i != 1) return Bad(cmd, "exactly one path is required");
-  out.path = std::move((*words)[i]);
+  if (words.size() - i != 1) return Bad(cmd, "exactly one path is required");
+  out.path = words[i];
   if (out.path.empty()) return Bad(cmd, "empty path");
+  out.path_is_pattern = IsShellPattern(out.path);
+  return out;
+}
+
+absl::StatusOr<ScpCommand> ParseScpCommand(std::string_view cmd) {
+  if (cmd.size() > kMaxScpCommandLength) return Bad(cmd, "too long");
+  bool shell_syntax = false;
+  auto words = SplitWords(cmd, &shell_syntax);
+  if (!words.ok()) return words.status();
+  auto out = ParseScpArgs(*words, cmd);
+  if (out.ok()) out->has_shell_syntax = shell_syntax;
   return out;
 }
 

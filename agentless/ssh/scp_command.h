@@ -8,6 +8,7 @@
 // Pure function, thread-safe.
 
 #include <string>
+#include <vector>
 #include <string_view>
 
 #include "absl/status/statusor.h"
@@ -24,6 +25,12 @@ struct ScpCommand {
   // The command has unquoted shell syntax (; & | < > ( ) $ ` newline, or a
   // '#' comment): the target's shell will run more than this scp.
   bool has_shell_syntax = false;
+  // PATH holds shell pattern characters (* ? [ { or a leading ~): the
+  // target's shell may expand it to other paths (see ScpAuditor).
+  bool path_is_pattern = false;
+  // Downloads: what PATH expanded to on the target, in order, if known
+  // (ScpAuditor then names top-level files and directories from it).
+  std::vector<std::string> expanded;
 };
 
 inline constexpr size_t kMaxScpCommandLength = 8192;
@@ -33,5 +40,14 @@ inline constexpr size_t kMaxScpCommandLength = 8192;
 // or neither of -t/-f, zero or several paths, unbalanced quotes, control
 // characters, more than kMaxScpCommandLength bytes.
 [[nodiscard]] absl::StatusOr<ScpCommand> ParseScpCommand(std::string_view exec_cmd);
+
+// The same checks on words already split by a shell lexer: argv[0] is the
+// program (scp or .../scp). `cmd` is used in error messages only.
+// has_shell_syntax is left false (the caller's lexer knows).
+[[nodiscard]] absl::StatusOr<ScpCommand> ParseScpArgs(const std::vector<std::string>& argv,
+                                                      std::string_view cmd);
+
+// True if `path` holds characters a shell may expand (* ? [ { or a leading ~).
+bool IsShellPattern(std::string_view path);
 
 }  // namespace portcullis::ssh

@@ -333,11 +333,20 @@ void ScpAuditor::ApplyAnswer(Answer a) {
   if (a == Answer::kFatal) state_ = SourceState::kDone;
 }
 
-std::string ScpAuditor::PathFor(std::string_view name) const {
+std::string ScpAuditor::PathFor(std::string_view name) {
   if (!dirs_.empty()) return Join(dirs_.back(), name);
   const std::string_view path = StripTrailingSlashes(cmd_.path);
   const size_t slash = path.rfind('/');
   if (cmd_.direction == FileDirection::kDownload) {
+    // scp -f names each operand by its last component (trailing '/' removed).
+    for (size_t k = next_expanded_; k < cmd_.expanded.size(); ++k) {
+      const std::string_view e = StripTrailingSlashes(cmd_.expanded[k]);
+      const size_t s = e.rfind('/');
+      if ((s == std::string_view::npos ? e : e.substr(s + 1)) == name) {
+        next_expanded_ = k + 1;
+        return std::string(e);
+      }
+    }
     return slash == std::string_view::npos ? std::string(name) : Join(path.substr(0, slash + 1), name);
   }
   const std::string_view base = slash == std::string_view::npos ? path : path.substr(slash + 1);
@@ -353,6 +362,7 @@ void ScpAuditor::EmitFile(std::string_view incomplete_reason) {
   ev.raw_path = AuditPath(f.path);
   ev.direction = cmd_.direction;
   ev.size = f.received;
+  if (cmd_.path_is_pattern) ev.pattern = AuditPath(cmd_.path);
   std::string hex = f.sha.FinishHex();
   if (incomplete_reason.empty() && f.received == f.size) {
     ev.complete = true;

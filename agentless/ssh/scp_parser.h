@@ -34,7 +34,12 @@
 // record names; for uploads, PATH joined with the record names, except that
 // a top-level record whose name equals PATH's last component is PATH itself
 // (unless -d). E.g. "scp -t /tmp" + "C... a.txt" -> /tmp/a.txt;
-// "scp -t /tmp/a.txt" + "C... a.txt" -> /tmp/a.txt.
+// "scp -t /tmp/a.txt" + "C... a.txt" -> /tmp/a.txt. A download whose PATH
+// is a shell pattern names each top-level file or directory from
+// ScpCommand::expanded when given (the next expanded path, in order, whose
+// last component is the record's name: "scp -f /tmp/f*/x" expanded to
+// /tmp/f1/x /tmp/f2/x names both files), and every event of a pattern
+// command carries the pattern (FileTransferEvent::pattern).
 
 #include <cstdint>
 #include <deque>
@@ -99,7 +104,7 @@ class ScpAuditor {
   absl::Status ConsumeSource(std::string_view& in);
   absl::Status OnSourceLine();
   void ApplyAnswer(Answer a);
-  std::string PathFor(std::string_view name) const;
+  std::string PathFor(std::string_view name);
   void EmitFile(std::string_view incomplete_reason);
   absl::Status Fail(absl::Status s);
 
@@ -118,6 +123,7 @@ class ScpAuditor {
   std::vector<std::string> dirs_;  // raw paths of the directories entered
   std::string pending_dir_;        // D record waiting for its answer
   std::unique_ptr<File> file_;  // the file being transferred
+  size_t next_expanded_ = 0;    // next unused entry of cmd_.expanded
   bool status_line_fatal_ = false;
 
   // Sink side.

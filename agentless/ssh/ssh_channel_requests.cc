@@ -8,6 +8,7 @@
 
 #include <array>
 
+#include "agentless/ssh/exec_command.h"
 #include "agentless/ssh/scp_command.h"
 #include "agentless/ssh/sftp_policy.h"
 #include "agentless/ssh/ssh_channels.h"
@@ -25,16 +26,6 @@ bool EnvAllowed(std::string_view name) {
   for (auto n : kExact)
     if (name == n) return true;
   return name.size() > 3 && name.substr(0, 3) == "LC_";
-}
-
-// True if the exec command runs scp (the first word is scp or .../scp):
-// those must parse as a legacy scp command, so no file moves unaudited.
-bool LooksLikeScp(std::string_view cmd) {
-  size_t b = cmd.find_first_not_of(" \t");
-  if (b == std::string_view::npos) return false;
-  cmd.remove_prefix(b);
-  std::string_view word = cmd.substr(0, cmd.find_first_of(" \t"));
-  return word == "scp" || (word.size() > 4 && word.substr(word.size() - 4) == "/scp");
 }
 
 // Runs `fn` with the target session in blocking mode (requests wait for the
@@ -131,26 +122,32 @@ int SshConnection::StartChannel(ChannelPair* p, StartKind kind, const std::strin
   switch (kind) {
     case StartKind::kShell:
     case StartKind::kExec: {
-      if (kind == StartKind::kExec && LooksLikeScp(arg)) {
-        auto cmd = ParseScpCommand(arg);
-        if (!cmd.ok() || cmd->has_shell_syntax) {
-          Audit("file.refused", target_name_, "denied",
-                {{"command", arg.substr(0, 256)},
-                 {"reason", cmd.ok() ? "scp command with shell syntax"
-                                     : std::string(cmd.status().message())}});
-          p->Refuse("portcullis: this scp command is not allowed through the broker");
-          return 0;
-        }
-        auto dir = cmd->direction == FileDirection::kUpload ? policy::TransferDirection::kUpload
-                                                             : policy::TransferDirection::kDownload;
-        if (!TransferAllowed(dir, cmd->path)) {
+      const ExecCommand ec =
+          kind == StartKind::kExec ? ClassifyExecCommand(arg) : ExecCommand{};
+      if (kind == StartKind::kExec && !ExecAllowed(p, arg, ec)) return 0;
+      if (ec.kind == ExecKind::kSftpServer) {
+        AttachSftpAuditor(p);
+        rc = Blocking(target(), [&] {
+          return ssh_channel_request_exec(p->target, arg.c_str()) == SSH_OK ? 0 : -1;
+        });
+        break;
+      }
+      if (ec.kind == ExecKind::kScp) {
+        auto dir = ec.scp.direction == FileDirection::kUpload
+                       ? policy::TransferDirection::kUpload
+                       : policy::TransferDirection::kDownload;
+        if (!TransferAllowed(dir, ec.scp.path)) {
           p->Refuse(fmt::format("portcullis: {} denied by policy (role file_transfer: {})",
-                                cmd->direction == FileDirection::kUpload ? "upload" : "download",
+                                ec.scp.direction == FileDirection::kUpload ? "upload" : "download",
                                 policy::FileTransferName(decision_.file_transfer)));
           return 0;
         }
+        ScpCommand scp = ec.scp;
+        if (scp.direction == FileDirection::kDownload && scp.path_is_pattern) {
+          scp.expanded = ExpandOnTarget(scp.path);
+        }
         p->scp = std::make_unique<ScpAuditor>(
-            *cmd, [this](const FileTransferEvent& ev) { AuditTransfer(ev, "scp"); });
+            std::move(scp), [this](const FileTransferEvent& ev) { AuditTransfer(ev, "scp"); });
       } else if (auto st = OpenRecorder(p, kind == StartKind::kExec ? arg : ""); !st.ok()) {
         p->Refuse(fmt::format("portcullis: {}", st.message()));
         return 0;
@@ -166,29 +163,7 @@ int SshConnection::StartChannel(ChannelPair* p, StartKind kind, const std::strin
     }
     case StartKind::kSubsystem: {
       if (arg != "sftp") return -1;
-      const bool down = policy::TransferPermitted(decision_.file_transfer,
-                                                  policy::TransferDirection::kDownload);
-      const bool upl = policy::TransferPermitted(decision_.file_transfer,
-                                                 policy::TransferDirection::kUpload);
-      auto base = SftpTransferPolicy(down, upl);
-      SftpAuditor::Callbacks cb;
-      cb.on_transfer = [this](const FileTransferEvent& ev) { AuditTransfer(ev, "sftp"); };
-      cb.on_op = [this](const FileOpEvent& ev) {
-        Audit("file.op", target_name_, "forwarded",
-              {{"op", ev.op}, {"path", ev.raw_path}, {"path2", ev.raw_path2}, {"session", id_}});
-      };
-      cb.allow = [this, base](const SftpRequest& req) {
-        if (base(req)) return true;
-        Audit("policy.decision", target_name_, "denied",
-              {{"session", id_},
-               {"request", "sftp"},
-               {"path", AuditPath(req.path)},
-               {"writes", req.ModifiesTarget()},
-               {"reason", fmt::format("role {} file_transfer: {}", decision_.role,
-                                      policy::FileTransferName(decision_.file_transfer))}});
-        return false;
-      };
-      p->sftp = std::make_unique<SftpAuditor>(std::move(cb));
+      AttachSftpAuditor(p);
       rc = Blocking(target(), [&] {
         return ssh_channel_request_subsystem(p->target, "sftp") == SSH_OK ? 0 : -1;
       });
@@ -201,6 +176,61 @@ int SshConnection::StartChannel(ChannelPair* p, StartKind kind, const std::strin
   }
   p->mode = ChannelPair::Mode::kRelay;
   return 0;
+}
+
+bool SshConnection::ExecAllowed(ChannelPair* p, const std::string& cmd, const ExecCommand& ec) {
+  // exec: false leaves only what `scp -O` itself sends, which file_transfer
+  // governs; a disguised scp or an SFTP server run by exec is an exec.
+  if (!decision_.exec && !(ec.kind == ExecKind::kScp && ec.plain)) {
+    Audit("policy.decision", target_name_, "denied",
+          {{"request", "exec"},
+           {"command", std::string(std::string_view(cmd).substr(0, 256))},
+           {"role", decision_.role},
+           {"reason", fmt::format("role {} exec: false", decision_.role)}});
+    p->Refuse(fmt::format(
+        "portcullis: exec commands are not allowed (role {} exec: false); use an interactive "
+        "shell, or sftp / scp for files",
+        decision_.role));
+    return false;
+  }
+  if (ec.kind == ExecKind::kUncertain && decision_.file_transfer != policy::FileTransfer::kBoth) {
+    Audit("file.refused", target_name_, "denied",
+          {{"command", std::string(std::string_view(cmd).substr(0, 256))},
+           {"reason", ec.reason},
+           {"role", decision_.role}});
+    p->Refuse(fmt::format(
+        "portcullis: this command may transfer files in a way the broker cannot audit; refused "
+        "(role file_transfer: {})",
+        policy::FileTransferName(decision_.file_transfer)));
+    return false;
+  }
+  return true;
+}
+
+void SshConnection::AttachSftpAuditor(ChannelPair* p) {
+  const bool down =
+      policy::TransferPermitted(decision_.file_transfer, policy::TransferDirection::kDownload);
+  const bool upl =
+      policy::TransferPermitted(decision_.file_transfer, policy::TransferDirection::kUpload);
+  auto base = SftpTransferPolicy(down, upl);
+  SftpAuditor::Callbacks cb;
+  cb.on_transfer = [this](const FileTransferEvent& ev) { AuditTransfer(ev, "sftp"); };
+  cb.on_op = [this](const FileOpEvent& ev) {
+    Audit("file.op", target_name_, "forwarded",
+          {{"op", ev.op}, {"path", ev.raw_path}, {"path2", ev.raw_path2}, {"session", id_}});
+  };
+  cb.allow = [this, base](const SftpRequest& req) {
+    if (base(req)) return true;
+    Audit("policy.decision", target_name_, "denied",
+          {{"session", id_},
+           {"request", "sftp"},
+           {"path", AuditPath(req.path)},
+           {"writes", req.ModifiesTarget()},
+           {"reason", fmt::format("role {} file_transfer: {}", decision_.role,
+                                  policy::FileTransferName(decision_.file_transfer))}});
+    return false;
+  };
+  p->sftp = std::make_unique<SftpAuditor>(std::move(cb));
 }
 
 }  // namespace portcullis::ssh

@@ -30,6 +30,7 @@
 namespace portcullis::ssh {
 
 struct ChannelPair;
+struct ExecCommand;
 struct FileTransferEvent;
 
 enum class StartKind { kShell, kExec, kSubsystem };
@@ -84,6 +85,15 @@ class SshConnection final : public session::LiveSession {
   void ChooseTarget(ChannelPair* p, const std::string& choice);
   absl::Status OpenRecorder(ChannelPair* p, const std::string& command);
   bool TransferAllowed(policy::TransferDirection dir, const std::string& path);
+  // The role's exec option and, for a command that may transfer files but
+  // cannot be audited, its file_transfer: false = refused (line + audit row).
+  bool ExecAllowed(ChannelPair* p, const std::string& cmd, const ExecCommand& ec);
+  // The SFTP auditor with the role's file_transfer policy, on `p`.
+  void AttachSftpAuditor(ChannelPair* p);
+  // What a download PATTERN expands to on the target (its shell, in order),
+  // read through a separate exec channel (at most 4096 paths, 256 KiB,
+  // 5 s); empty if unknown.
+  std::vector<std::string> ExpandOnTarget(const std::string& pattern);
   void AuditTransfer(const FileTransferEvent& ev, const char* via);
   int OpenTunnel(ssh_message msg);
   void RegisterSession();

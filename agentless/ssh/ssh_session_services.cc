@@ -5,6 +5,11 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <memory>
+#include <string_view>
+#include <vector>
+
 #include "agentless/ssh/file_transfer_event.h"
 #include "agentless/ssh/ssh_channels.h"
 #include "agentless/ssh/ssh_connection.h"
@@ -76,6 +81,86 @@ bool SshConnection::TransferAllowed(policy::TransferDirection dir, const std::st
   return ok;
 }
 
+namespace {
+
+// `pattern` as one shell word whose glob characters (and a leading ~) stay
+// active and everything else is quoted.
+std::string PatternWord(std::string_view pattern) {
+  std::string out;
+  bool quoting = false;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    const bool active = std::string_view("*?[]{},!^-/").find(c) != std::string_view::npos ||
+                        (c == '~' && i == 0);
+    if (active) {
+      if (quoting) out += '\'';
+      quoting = false;
+      out += c;
+    } else {
+      if (!quoting) out += '\'';
+      quoting = true;
+      if (c == '\'') {
+        out += "'\\''";
+      } else {
+        out += c;
+      }
+    }
+  }
+  if (quoting) out += '\'';
+  return out;
+}
+
+struct ChannelFree {
+  void operator()(ssh_channel c) const {
+    if (ssh_channel_is_open(c)) ssh_channel_close(c);
+    ssh_channel_free(c);
+  }
+};
+
+}  // namespace
+
+std::vector<std::string> SshConnection::ExpandOnTarget(const std::string& pattern) {
+  constexpr size_t kMaxListing = 256 * 1024;
+  constexpr size_t kMaxPaths = 4096;  // the auditor scans this list per record
+  constexpr int kTimeoutMs = 5000;
+  std::vector<std::string> paths;
+  if (!target_) return paths;
+  // printf repeats its format for each word the pattern expands to.
+  const std::string cmd = "printf '%s\\0' " + PatternWord(pattern);
+  ssh_set_blocking(target(), 1);
+  std::string out;
+  bool ok = false;
+  {
+    std::unique_ptr<ssh_channel_struct, ChannelFree> ch(ssh_channel_new(target()));
+    if (ch && ssh_channel_open_session(ch.get()) == SSH_OK &&
+        ssh_channel_request_exec(ch.get(), cmd.c_str()) == SSH_OK) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(kTimeoutMs);
+      char buf[4096];
+      for (;;) {
+        const int n = ssh_channel_read_timeout(ch.get(), buf, sizeof buf, 0, kTimeoutMs);
+        if (n < 0 || out.size() > kMaxListing || std::chrono::steady_clock::now() > deadline) break;
+        if (n == 0 && ssh_channel_is_eof(ch.get())) {
+          ok = true;
+          break;
+        }
+        out.append(buf, static_cast<size_t>(n));
+      }
+    }
+  }
+  ssh_set_blocking(target(), 0);
+  if (!ok) {
+    spdlog::info("[{}] could not expand an scp pattern on the target", id_);
+    return paths;
+  }
+  for (size_t b = 0; b < out.size() && paths.size() < kMaxPaths;) {
+    const size_t e = out.find('\0', b);
+    if (e == std::string::npos) break;
+    paths.push_back(out.substr(b, e - b));
+    b = e + 1;
+  }
+  return paths;
+}
+
 void SshConnection::AuditTransfer(const FileTransferEvent& ev, const char* via) {
   // Raw: the audit log writes the display form and the raw bytes in hex.
   nlohmann::json d = {{"path", ev.raw_path},
@@ -84,6 +169,7 @@ void SshConnection::AuditTransfer(const FileTransferEvent& ev, const char* via) 
                       {"sha256", ev.sha256_hex},
                       {"via", via},
                       {"login", login_}};
+  if (!ev.pattern.empty()) d["pattern"] = ev.pattern;
   if (!ev.complete) d["incomplete"] = ev.incomplete_reason;
   Audit("file.transfer", target_name_, ev.complete ? "success" : "incomplete", std::move(d));
 }

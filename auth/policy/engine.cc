@@ -220,6 +220,7 @@ Decision Decide(const std::map<std::string, Role>& roles, const AccessRequest& r
         d.max_session = role.options.max_session;
         d.require_approval = role.options.require_approval;
         d.record_input = role.options.record_input;
+        d.exec = role.options.exec;
         return d;
       }
       failure = std::move(m.failure);

@@ -73,6 +73,7 @@ struct Decision {
   std::chrono::seconds max_session{0};  // 0 = no limit
   bool require_approval = false;
   bool record_input = false;
+  bool exec = true;  // false: exec requests refused (see RoleOptions::exec)
 };
 
 // `roles` is the full role table keyed by role name.

@@ -94,6 +94,9 @@ struct RoleOptions {
   std::chrono::seconds max_session{0};  // 0 = no limit; at most 7 days
   bool require_approval = false;
   bool record_input = false;
+  // false: exec requests are refused (shells still allowed). The command
+  // `scp -O` sends (scp -t|-f PATH) is governed by file_transfer instead.
+  bool exec = true;
   bool operator==(const RoleOptions&) const = default;
 };
 inline constexpr std::chrono::seconds kMaxSessionLimit{7 * 24 * 3600};

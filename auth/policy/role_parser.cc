@@ -365,7 +365,7 @@ absl::StatusOr<RoleAllow> RoleReader::Allow(const YAML::Node& n, int line) const
 }
 
 absl::StatusOr<RoleOptions> RoleReader::Options(const YAML::Node& n, int line) const {
-  auto fields = Fields(n, line, "options", {"max_session", "require_approval", "record_input"});
+  auto fields = Fields(n, line, "options", {"max_session", "require_approval", "record_input", "exec"});
   if (!fields.ok()) return fields.status();
   RoleOptions options;
   for (const Field& f : *fields) {
@@ -382,7 +382,9 @@ absl::StatusOr<RoleOptions> RoleReader::Options(const YAML::Node& n, int line) c
     } else {
       auto b = Bool(f.value, f.line, path);
       if (!b.ok()) return b.status();
-      (f.key == "require_approval" ? options.require_approval : options.record_input) = *b;
+      (f.key == "require_approval" ? options.require_approval
+       : f.key == "exec"           ? options.exec
+                                   : options.record_input) = *b;
     }
   }
   return options;

@@ -82,6 +82,7 @@ std::string RoleToYaml(const Role& role) {
   if (o.max_session.count() > 0) out += "  max_session: " + FormatDuration(o.max_session) + "\n";
   out += fmt::format("  require_approval: {}\n", o.require_approval);
   out += fmt::format("  record_input: {}\n", o.record_input);
+  if (!o.exec) out += "  exec: false\n";
   if (role.deny) {
     out += "deny:\n";
     out += "  targets: " + Selector(role.deny->targets) + "\n";

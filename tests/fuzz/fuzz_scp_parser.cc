@@ -1,10 +1,13 @@
-// Fuzzes the legacy SCP command parser and stream auditor. The first byte
-// picks the target: bit 7 set = ParseScpCommand(rest); otherwise one of a few
-// commands, then both directions of the session in random chunks.
+// Fuzzes the legacy SCP command parser, the exec command recogniser and the
+// stream auditor. The first byte picks the target: bits 7 and 6 set =
+// ClassifyExecCommand(rest); bit 7 alone = ParseScpCommand(rest); otherwise
+// one of a few commands (bit 6: a download pattern with its expansion),
+// then both directions of the session in random chunks.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
 
+#include "agentless/ssh/exec_command.h"
 #include "agentless/ssh/scp_parser.h"
 
 namespace {
@@ -31,6 +34,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace portcullis::ssh;
   if (size == 0) return 0;
   std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
+  if ((data[0] & 0xc0) == 0xc0) {
+    ExecCommand e = ClassifyExecCommand(input);
+    if (e.kind == ExecKind::kScp && e.scp.path.empty()) __builtin_trap();
+    if (e.plain && e.kind != ExecKind::kScp) __builtin_trap();
+    if ((e.kind == ExecKind::kUncertain) == e.reason.empty()) __builtin_trap();
+    return 0;
+  }
   if (data[0] & 0x80) {
     auto cmd = ParseScpCommand(input);
     if (cmd.ok() && cmd->path.empty()) __builtin_trap();
@@ -38,10 +48,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   static const char* const kCommands[] = {"scp -t /d", "scp -r -p -t /d", "scp -r -f /srv/x", "scp -f x",
                                           "scp -d -t /d/"};
-  auto cmd = ParseScpCommand(kCommands[data[0] % std::size(kCommands)]);
+  auto cmd = ParseScpCommand((data[0] & 0x40) ? "scp -r -f /l/f*/x" : kCommands[data[0] % std::size(kCommands)]);
   if (!cmd.ok()) __builtin_trap();
+  if (data[0] & 0x40) cmd->expanded = {"/l/f1/x", "/l/f2/x/", "x"};
   ScpAuditor auditor(*cmd, [](const FileTransferEvent& e) {
     if (e.complete != e.incomplete_reason.empty()) __builtin_trap();
+    if (e.path.empty()) __builtin_trap();
   });
   size_t fed = 0, delivered = 0;
   ForEachChunk(input, [&](bool from_client, std::string_view chunk) {

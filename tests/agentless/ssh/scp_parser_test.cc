@@ -17,9 +17,10 @@ const std::string kAck("\0", 1);
 
 class ScpAuditorTest : public ::testing::Test {
  protected:
-  void Start(const std::string& command) {
+  void Start(const std::string& command, std::vector<std::string> expanded = {}) {
     auto cmd = ParseScpCommand(command);
     ASSERT_TRUE(cmd.ok()) << cmd.status();
+    cmd->expanded = std::move(expanded);
     sink_got_.clear();
     source_got_.clear();
     upload_ = cmd->direction == FileDirection::kUpload;
@@ -73,6 +74,55 @@ TEST_F(ScpAuditorTest, UploadToExplicitFileName) {
   Ok(Snk(kAck));
   ASSERT_EQ(events_.size(), 1u);
   EXPECT_EQ(events_[0].path, "/tmp/a.txt");
+}
+
+TEST_F(ScpAuditorTest, PatternDownloadNamesEachFileFromTheExpansion) {
+  Start("scp -r -f /var/log/f*/x", {"/var/log/f1/x", "/var/log/f2/x", "/var/log/f3/x/"});
+  Ok(Snk(kAck));
+  for (const char* body : {"one", "two"}) {
+    Ok(Src("C0644 3 x\n"));
+    Ok(Snk(kAck));
+    Ok(Src(body + "\0"s));
+    Ok(Snk(kAck));
+  }
+  Ok(Src("D0755 0 x\n"));
+  Ok(Snk(kAck));
+  Ok(Src("C0644 1 y\n"));
+  Ok(Snk(kAck));
+  Ok(Src("z\0"s));
+  Ok(Snk(kAck));
+  Ok(Src("E\n"));
+  Ok(Snk(kAck));
+  ASSERT_EQ(events_.size(), 3u);
+  EXPECT_EQ(events_[0].path, "/var/log/f1/x");
+  EXPECT_EQ(events_[0].sha256_hex, HexSha("one"));
+  EXPECT_EQ(events_[1].path, "/var/log/f2/x");
+  EXPECT_EQ(events_[1].sha256_hex, HexSha("two"));
+  EXPECT_EQ(events_[2].path, "/var/log/f3/x/y");
+  for (const auto& e : events_) EXPECT_EQ(e.pattern, "/var/log/f*/x");
+}
+
+TEST_F(ScpAuditorTest, PatternWithoutExpansionKeepsTheRecordNameAndFlagsThePattern) {
+  Start("scp -f /var/log/*.log");
+  Ok(Snk(kAck));
+  Ok(Src("C0644 1 a.log\n"));
+  Ok(Snk(kAck));
+  Ok(Src("a\0"s));
+  Ok(Snk(kAck));
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0].path, "/var/log/a.log");
+  EXPECT_EQ(events_[0].pattern, "/var/log/*.log");
+}
+
+TEST_F(ScpAuditorTest, NoPatternNoPatternField) {
+  Start("scp -f /var/log/a.log");
+  Ok(Snk(kAck));
+  Ok(Src("C0644 1 a.log\n"));
+  Ok(Snk(kAck));
+  Ok(Src("a\0"s));
+  Ok(Snk(kAck));
+  ASSERT_EQ(events_.size(), 1u);
+  EXPECT_EQ(events_[0].pattern, "");
 }
 
 TEST_F(ScpAuditorTest, RecursiveDownloadWithTimes) {

@@ -397,6 +397,27 @@ TEST(PolicyEngineTest, GrantsComeFromTheDecidingRole) {
   EXPECT_EQ(d.max_session, std::chrono::hours(8));
   EXPECT_FALSE(d.require_approval);
   EXPECT_TRUE(d.record_input);
+  EXPECT_TRUE(d.exec) << "exec defaults to true";
+}
+
+TEST(PolicyEngineTest, ExecFalseIsTheDecidingRolesGrant) {
+  auto roles = ParseRolesYaml(
+      "kind: role\nname: shell-only\nallow:\n  targets: {site: plant-a}\n  logins: [maint]\n"
+      "  protocols: [ssh]\n  file_transfer: download\noptions: {exec: false}\n",
+      "t.yaml");
+  ASSERT_TRUE(roles.ok()) << roles.status();
+  std::map<std::string, Role> table;
+  for (auto& r : *roles) table.emplace(r.name, r);
+  AccessRequest req;
+  req.user = "alice";
+  req.role_names = {"shell-only"};
+  req.target = kPlc;
+  req.protocol = Protocol::kSsh;
+  req.at = At(kMonMorning);
+  Decision d = Decide(table, req);
+  ASSERT_TRUE(d.allowed) << d.reason;
+  EXPECT_FALSE(d.exec);
+  EXPECT_EQ(d.file_transfer, FileTransfer::kDownload);
 }
 
 TEST(PolicyEngineTest, EmptyTableIsDefaultDeny) {

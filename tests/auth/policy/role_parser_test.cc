@@ -132,7 +132,7 @@ TEST(PolicyRoleParserTest, BadInputTable) {
        "protocols, tunnels, file_transfer, hours)"},
       {"unknown options key", Edit("  record_input: false", "  record_inputs: false"),
        "vendor-acme.yaml:13: options.record_inputs: unknown field (expected one of: max_session, "
-       "require_approval, record_input)"},
+       "require_approval, record_input, exec)"},
       {"unknown deny key", Edit("  targets: {zone: safety}", "  target: {zone: safety}"),
        "vendor-acme.yaml:15: deny.target: unknown field (expected one of: targets, logins, "
        "protocols)"},
@@ -288,6 +288,7 @@ options:
   max_session: 7d
   require_approval: false
   record_input: true
+  exec: false
 deny:
   targets: {zone: safety, "example.com/tier": "*"}
   logins: [root]
@@ -313,6 +314,27 @@ options:
     EXPECT_EQ((*second)[0], (*first)[0]) << yaml;
     EXPECT_EQ(RoleToYaml((*second)[0]), yaml) << "canonical form is a fixed point";
   }
+}
+
+TEST(PolicyRoleParserTest, ExecOptionDefaultsToTrue) {
+  auto roles = ParseRolesYaml(kVendorAcme, "f.yaml");
+  ASSERT_TRUE(roles.ok()) << roles.status();
+  EXPECT_TRUE((*roles)[0].options.exec);
+  EXPECT_EQ(RoleToYaml((*roles)[0]).find("exec"), std::string::npos) << "the default is not written";
+
+  auto off = ParseRolesYaml(
+      "kind: role\nname: shell-only\nallow:\n  targets: {site: a}\n  logins: [op]\n"
+      "  protocols: [ssh]\noptions: {exec: false}\n",
+      "f.yaml");
+  ASSERT_TRUE(off.ok()) << off.status();
+  EXPECT_FALSE((*off)[0].options.exec);
+  EXPECT_NE(RoleToYaml((*off)[0]).find("  exec: false\n"), std::string::npos) << RoleToYaml((*off)[0]);
+
+  auto bad = ParseRolesYaml(
+      "kind: role\nname: x\nallow:\n  targets: {site: a}\n  protocols: [vnc]\noptions: {exec: no}\n",
+      "f.yaml");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(), "f.yaml:6: options.exec: expected true or false, got 'no'");
 }
 
 TEST(PolicyRoleParserTest, CanonicalYamlShape) {
