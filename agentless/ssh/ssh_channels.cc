@@ -98,8 +98,10 @@ ChannelPair::~ChannelPair() {
 bool ChannelPair::Lingering() const {
   if (mode != Mode::kDone) return false;
   const bool client_waits = client != nullptr && !client_closed && ssh_is_connected(conn->client());
-  const bool target_waits = target != nullptr && !target_closed && conn->target() != nullptr &&
-                            ssh_is_connected(conn->target());
+  // sshd acknowledges a close only once the command exited: wait for the
+  // target only if it ignored its window.
+  const bool target_waits = overrun == Overrun::kTarget && target != nullptr && !target_closed &&
+                            conn->target() != nullptr && ssh_is_connected(conn->target());
   return client_waits || target_waits;
 }
 

@@ -108,11 +108,12 @@ struct ChannelPair {
   Overrun overrun = Overrun::kNone;
   uint32_t overrun_held = 0;  // bytes libssh held when it was seen
   bool overrun_handled = false;
-  // True while a done pair must stay: a peer still connected has not
-  // acknowledged the close yet. Until it does, the data callbacks drop what
-  // it sends (libssh would otherwise buffer it for a freed channel), so a
-  // peer that goes on sending costs no memory; the pair still counts
-  // towards ssh.max_channels_per_connection.
+  // True while a done pair must stay: the user (or a target that sent past
+  // its window) is still connected and has not acknowledged the close yet.
+  // Until it does, the data callbacks drop what it sends (libssh would
+  // otherwise buffer it for a freed channel), so a peer that goes on
+  // sending costs no memory; the pair still counts towards
+  // ssh.max_channels_per_connection.
   bool Lingering() const;
 
   bool client_eof = false, client_closed = false;

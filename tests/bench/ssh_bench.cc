@@ -355,7 +355,7 @@ int main() {
         const std::string port = std::to_string(broker.options().ssh_port);
         const std::string spec = user + ":rtu-01";
         const std::string n = std::to_string(channels);
-        execlp("python3", "python3", script.c_str(), "--port", port.c_str(), "--spec",
+        execl("/usr/bin/python3", "python3", script.c_str(), "--port", port.c_str(), "--spec",
                spec.c_str(), "--mode", "flood", "--channels", n.c_str(), "--command", "sleep 600",
                nullptr);
         _exit(127);
