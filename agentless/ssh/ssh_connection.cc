@@ -334,9 +334,12 @@ ssh_channel SshConnection::OnSessionChannelOpen(ssh_session, void* userdata) {
 
 bool SshConnection::ChannelAllowed(const char* kind) {
   const size_t cap = static_cast<size_t>(broker_->config().ssh_max_channels_per_connection);
-  if (channels_.size() < cap) return true;
+  // Done pairs no peer waits on are freed at the next pump: not counted.
+  size_t open = 0;
+  for (const auto& p : channels_) open += p->mode != ChannelPair::Mode::kDone || p->Lingering();
+  if (open < cap) return true;
   spdlog::info("[{}] refused a {} channel: {} channels are open on this connection (limit {})",
-               id_, kind, channels_.size(), cap);
+               id_, kind, open, cap);
   if (!channel_cap_audited_) {
     channel_cap_audited_ = true;
     Audit("ssh.channel_refused", target_name_.empty() ? "(none)" : target_name_, "denied",

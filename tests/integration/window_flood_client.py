@@ -98,7 +98,9 @@ def flood(t, args):
             for st in chans
         ]
     }
-    # The connection carries on: a new channel still works.
+    # The connection carries on: a new channel still works (after our
+    # replies to the broker's closes went out).
+    time.sleep(0.5)
     try:
         c = t.open_session(timeout=20)
         c.exec_command("echo alive")
