@@ -14,6 +14,7 @@ PKGS=(
   libgtest-dev libgmock-dev
   libssh-dev openssh-server openssh-client oathtool tzdata
   asciinema python3 openssl
+  python3-paramiko
 )
 
 missing=()

@@ -23,10 +23,16 @@ ChannelPair* Pair(void* userdata) { return static_cast<ChannelPair*>(userdata); 
 // buffer: libssh does not grow a channel's window while its buffer is
 // full, so a slow side slows its peer (backpressure). The pump reads the
 // rest later. While the pump itself runs (nested packet processing), the
-// callbacks only note the length.
+// callbacks only note the length. `len` is everything libssh holds for the
+// stream; more than kMaxHeldPerStream means the peer ignored its window.
 int OnClientData(ssh_session, ssh_channel, void* data, uint32_t len, int is_stderr, void* u) {
   ChannelPair* p = Pair(u);
-  if (is_stderr) return static_cast<int>(len);  // clients send no stderr; drop it
+  if (is_stderr || p->overrun != ChannelPair::Overrun::kNone || p->mode == ChannelPair::Mode::kDone)
+    return static_cast<int>(len);  // clients send no stderr; a closed pair drops
+  if (len > kMaxHeldPerStream) {
+    p->NoteOverrun(ChannelPair::Overrun::kClient, len);
+    return static_cast<int>(len);
+  }
   p->client_buffered = len;
   if (p->pumping || p->mode != ChannelPair::Mode::kRelay) return 0;
   uint32_t n = p->ForwardFromClient(std::string_view(static_cast<const char*>(data), len));
@@ -35,6 +41,12 @@ int OnClientData(ssh_session, ssh_channel, void* data, uint32_t len, int is_stde
 }
 int OnTargetData(ssh_session, ssh_channel, void* data, uint32_t len, int is_stderr, void* u) {
   ChannelPair* p = Pair(u);
+  if (p->overrun != ChannelPair::Overrun::kNone || p->mode == ChannelPair::Mode::kDone)
+    return static_cast<int>(len);  // a closed pair drops
+  if (len > kMaxHeldPerStream) {
+    p->NoteOverrun(ChannelPair::Overrun::kTarget, len);
+    return static_cast<int>(len);
+  }
   const int stream = is_stderr ? 1 : 0;
   p->target_buffered[stream] = len;
   if (p->pumping || p->mode != ChannelPair::Mode::kRelay) return 0;
@@ -82,6 +94,16 @@ ChannelPair::~ChannelPair() {
     ssh_remove_channel_callbacks(target, &target_cb);
     ssh_channel_free(target);
   }
+}
+
+bool ChannelPair::Lingering() const {
+  if (mode != Mode::kDone) return false;
+  const bool client_waits = client != nullptr && !client_closed && ssh_is_connected(conn->client());
+  // sshd acknowledges a close only once the command exited: wait for the
+  // target only if it ignored its window.
+  const bool target_waits = overrun == Overrun::kTarget && target != nullptr && !target_closed &&
+                            conn->target() != nullptr && ssh_is_connected(conn->target());
+  return client_waits || target_waits;
 }
 
 void ChannelPair::AttachClient(ssh_channel ch) {
@@ -181,7 +203,11 @@ uint32_t ChannelPair::ForwardFromClient(std::string_view bytes) {
   uint32_t win = ssh_channel_window_size(target);
   uint32_t n = std::min<uint32_t>({win, kChunk, static_cast<uint32_t>(bytes.size())});
   if (n == 0) return 0;
-  std::string_view chunk = bytes.substr(0, n);
+  RelayFromClient(bytes.substr(0, n));
+  return n;
+}
+
+void ChannelPair::RelayFromClient(std::string_view chunk) {
   conn->AddBytesUp(chunk.size());
   up += chunk.size();
   if (sftp) {
@@ -192,7 +218,6 @@ uint32_t ChannelPair::ForwardFromClient(std::string_view bytes) {
     SendToTarget(chunk);
     if (recorder) recorder->Input(chunk);
   }
-  return n;
 }
 
 uint32_t ChannelPair::ForwardFromTarget(std::string_view bytes, int stream) {
@@ -201,7 +226,11 @@ uint32_t ChannelPair::ForwardFromTarget(std::string_view bytes, int stream) {
   uint32_t win = ssh_channel_window_size(client);
   uint32_t n = std::min<uint32_t>({win, kChunk, static_cast<uint32_t>(bytes.size())});
   if (n == 0) return 0;
-  std::string_view chunk = bytes.substr(0, n);
+  RelayFromTarget(bytes.substr(0, n), stream);
+  return n;
+}
+
+void ChannelPair::RelayFromTarget(std::string_view chunk, int stream) {
   conn->AddBytesDown(chunk.size());
   down += chunk.size();
   if (stream == 0 && sftp) {
@@ -212,7 +241,35 @@ uint32_t ChannelPair::ForwardFromTarget(std::string_view bytes, int stream) {
     SendToClient(chunk, stream);
     if (recorder) recorder->Output(chunk);
   }
-  return n;
+}
+
+void ChannelPair::NoteOverrun(Overrun side, uint32_t held) {
+  overrun = side;
+  overrun_held = held;
+  // libssh drops what the callback consumed; what it still holds for the
+  // other streams goes with the channels.
+  client_buffered = 0;
+  target_buffered[0] = target_buffered[1] = 0;
+}
+
+void ChannelPair::HandleOverrun() {
+  overrun_handled = true;
+  const bool from_client = overrun == Overrun::kClient;
+  spdlog::warn("[{}] {} sent past its SSH window on a {} channel ({} bytes held, limit {}): "
+               "closing the channel",
+               conn->id(), from_client ? "the client" : "the target",
+               kind == Kind::kTunnel ? "tunnel" : "session", overrun_held, kMaxHeldPerStream);
+  conn->Audit("ssh.window_overrun", conn->target_name().empty() ? "(none)" : conn->target_name(),
+              "failure",
+              {{"from", from_client ? "client" : "target"},
+               {"channel", kind == Kind::kTunnel ? "tunnel" : "session"},
+               {"held_bytes", overrun_held},
+               {"limit_bytes", kMaxHeldPerStream}});
+  to_target_backlog.clear();
+  to_client_backlog[0].clear();
+  to_client_backlog[1].clear();
+  Close(from_client ? "portcullis: this channel sent more than the SSH window allows; closed."
+                    : "portcullis: the target sent more than the SSH window allows; closed.");
 }
 
 bool ChannelPair::WaitingOnRecorder() const {
@@ -220,44 +277,63 @@ bool ChannelPair::WaitingOnRecorder() const {
          recorder->Backlog() > kRecorderHighWater;
 }
 
+// The pumps take everything libssh holds for a stream, not just what the
+// other side's window takes now: libssh grows the window it advertises
+// after every read without counting what it still holds, so partial reads
+// would let a peer that keeps to its window make libssh hold more and
+// more. What the window does not take waits in the backlog, which is only
+// refilled once empty (bounded by kMaxHeldPerStream).
 bool ChannelPair::PumpClientToTarget() {
+  if (mode != Mode::kRelay || client_buffered == 0 || !to_target_backlog.empty() ||
+      target == nullptr || eof_sent_to_target || ssh_channel_window_size(target) == 0)
+    return false;
   bool moved = false;
   char buf[kChunk];
-  while (mode == Mode::kRelay && client_buffered > 0 && to_target_backlog.empty() &&
-         target != nullptr && !eof_sent_to_target) {
-    uint32_t want = std::min<uint32_t>({ssh_channel_window_size(target), kChunk, client_buffered});
-    if (want == 0) break;
-    int n = ssh_channel_read_nonblocking(client, buf, want, 0);
+  while (mode == Mode::kRelay && client_buffered > 0) {
+    int n = ssh_channel_read_nonblocking(client, buf, std::min<uint32_t>(kChunk, client_buffered),
+                                         0);
     if (n <= 0) {
       client_buffered = 0;
       break;
     }
     client_buffered -= std::min<uint32_t>(client_buffered, static_cast<uint32_t>(n));
-    ForwardFromClient(std::string_view(buf, static_cast<size_t>(n)));
+    RelayFromClient(std::string_view(buf, static_cast<size_t>(n)));
     moved = true;
   }
   return moved;
 }
 
 bool ChannelPair::PumpTargetToClient(int stream) {
+  if (mode != Mode::kRelay || target_buffered[stream] == 0 || !to_client_backlog[stream].empty() ||
+      eof_sent_to_client || client == nullptr || ssh_channel_window_size(client) == 0)
+    return false;
+  if (recorder && recorder->Backlog() > kRecorderHighWater) return false;
   bool moved = false;
   char buf[kChunk];
-  while (mode == Mode::kRelay && target_buffered[stream] > 0 &&
-         to_client_backlog[stream].empty() && !eof_sent_to_client) {
-    if (recorder && recorder->Backlog() > kRecorderHighWater) break;
-    uint32_t want =
-        std::min<uint32_t>({ssh_channel_window_size(client), kChunk, target_buffered[stream]});
-    if (want == 0) break;
-    int n = ssh_channel_read_nonblocking(target, buf, want, stream);
+  while (mode == Mode::kRelay && target_buffered[stream] > 0) {
+    int n = ssh_channel_read_nonblocking(
+        target, buf, std::min<uint32_t>(kChunk, target_buffered[stream]), stream);
     if (n <= 0) {
       target_buffered[stream] = 0;
       break;
     }
     target_buffered[stream] -= std::min<uint32_t>(target_buffered[stream], static_cast<uint32_t>(n));
-    ForwardFromTarget(std::string_view(buf, static_cast<size_t>(n)), stream);
+    RelayFromTarget(std::string_view(buf, static_cast<size_t>(n)), stream);
     moved = true;
   }
   return moved;
+}
+
+void ChannelPair::DropClientInput() {
+  to_target_backlog.clear();
+  char buf[kChunk];
+  while (client_buffered > 0 && client != nullptr) {
+    int n = ssh_channel_read_nonblocking(client, buf, std::min<uint32_t>(kChunk, client_buffered),
+                                         0);
+    if (n <= 0) break;
+    client_buffered -= std::min<uint32_t>(client_buffered, static_cast<uint32_t>(n));
+  }
+  client_buffered = 0;
 }
 
 void ChannelPair::PropagateEnd() {
@@ -315,6 +391,10 @@ bool ChannelPair::Pump() {
 }
 
 bool ChannelPair::PumpOnce() {
+  if (overrun != Overrun::kNone && !overrun_handled) {
+    HandleOverrun();
+    return true;
+  }
   bool moved = FlushBacklogs();
   if (mode == Mode::kRefused && !pending_refusal.empty()) {
     SendToClient(DisplayText(pending_refusal) + "\r\n", pty ? 0 : 1);
@@ -341,6 +421,12 @@ bool ChannelPair::PumpOnce() {
                          "portcullis: the session cannot be recorded any more; closing.");
       }
     }
+  }
+  if (target_closed && (client_buffered > 0 || !to_target_backlog.empty())) {
+    // The target closed the channel: what the user sent and it did not
+    // read can no longer be delivered, and must not keep the user's end open.
+    DropClientInput();
+    moved = true;
   }
   if (mode == Mode::kRelay || mode == Mode::kIdle) PropagateEnd();
   if ((mode == Mode::kIdle || mode == Mode::kMenu) && client_closed) {

@@ -23,6 +23,16 @@ namespace portcullis::ssh {
 
 class SshConnection;
 
+// The most bytes libssh may hold for one stream of one channel (the user's
+// input, the target's stdout, the target's stderr) before the peer counts
+// as having sent past the window it was granted. libssh 0.10 advertises a
+// window of 1,280,000 bytes and grows it back to that when the window plus
+// what it holds falls under half of it, so a peer that keeps to its window
+// makes libssh hold under 1,920,000 bytes (the pump takes everything libssh
+// holds whenever it reads, so reading never grants more). A peer making
+// libssh hold more ignores the window: its channel is closed.
+inline constexpr uint32_t kMaxHeldPerStream = 3u << 20;
+
 struct ExitSignal {
   std::string signal, errmsg, lang;
   bool core = false;
@@ -37,6 +47,8 @@ struct ChannelPair {
     kRefused,  // a line for the user, then exit 1
     kDone,     // both sides closed; to be freed
   };
+  // Which peer sent past its SSH window, if one did.
+  enum class Overrun { kNone, kClient, kTarget };
 
   ChannelPair(SshConnection* conn, Kind kind) : conn(conn), kind(kind) {}
   ~ChannelPair();
@@ -50,6 +62,12 @@ struct ChannelPair {
   // returns how many were consumed (the rest stays with libssh).
   uint32_t ForwardFromClient(std::string_view bytes);
   uint32_t ForwardFromTarget(std::string_view bytes, int stream);
+  // Records, audits and sends (or queues) all of `bytes`.
+  void RelayFromClient(std::string_view bytes);
+  void RelayFromTarget(std::string_view bytes, int stream);
+  // A data callback saw libssh hold `held` bytes for one stream: past the
+  // window (see kMaxHeldPerStream).
+  void NoteOverrun(Overrun side, uint32_t held);
   // True while the target's output waits for the recording to catch up.
   bool WaitingOnRecorder() const;
   // True while Pump() runs (data callbacks then only note lengths).
@@ -80,8 +98,24 @@ struct ChannelPair {
   // not write yet (the other side's window was full).
   uint32_t client_buffered = 0;
   uint32_t target_buffered[2] = {0, 0};
+  // At most kMaxHeldPerStream (+ what a file-transfer auditor adds) each:
+  // the pump moves bytes from libssh into a backlog only when it is empty.
   std::string to_target_backlog;
   std::string to_client_backlog[2];
+
+  // A peer that sent past its window (libssh held more than
+  // kMaxHeldPerStream for one stream). Set by a data callback; from then on
+  // the callbacks drop what arrives and the pump audits and closes the pair.
+  Overrun overrun = Overrun::kNone;
+  uint32_t overrun_held = 0;  // bytes libssh held when it was seen
+  bool overrun_handled = false;
+  // True while a done pair must stay: the user (or a target that sent past
+  // its window) is still connected and has not acknowledged the close yet.
+  // Until it does, the data callbacks drop what it sends (libssh would
+  // otherwise buffer it for a freed channel), so a peer that goes on
+  // sending costs no memory; the pair still counts towards
+  // ssh.max_channels_per_connection.
+  bool Lingering() const;
 
   bool client_eof = false, client_closed = false;
   bool target_eof = false, target_closed = false;
@@ -112,6 +146,8 @@ struct ChannelPair {
   bool PumpClientToTarget();
   bool PumpTargetToClient(int stream);
   void PropagateEnd();
+  void HandleOverrun();
+  void DropClientInput();
   bool PumpOnce();
   void Deliver(const RelayOutput& out, bool from_client);
 };

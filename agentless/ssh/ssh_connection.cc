@@ -335,6 +335,7 @@ int SshConnection::OnMessage(ssh_session, ssh_message msg, void* userdata) {
 ssh_channel SshConnection::OnSessionChannelOpen(ssh_session, void* userdata) {
   auto* self = static_cast<SshConnection*>(userdata);
   if (self->ending_) return nullptr;
+  if (!self->ChannelAllowed("session")) return nullptr;  // "administratively prohibited"
   auto p = std::make_unique<ChannelPair>(self, ChannelPair::Kind::kSession);
   if (self->target_ && !self->denial_ && !self->OpenTargetChannel(p.get())) return nullptr;
   ssh_channel c = ssh_channel_new(self->client_.get());
@@ -342,6 +343,31 @@ ssh_channel SshConnection::OnSessionChannelOpen(ssh_session, void* userdata) {
   p->AttachClient(c);
   self->channels_.push_back(std::move(p));
   return c;
+}
+
+bool SshConnection::ChannelAllowed(const char* kind) {
+  const size_t cap = static_cast<size_t>(broker_->config().ssh_max_channels_per_connection);
+  // Done pairs no peer waits on are freed at the next pump: not counted.
+  size_t open = 0;
+  for (const auto& p : channels_) open += p->mode != ChannelPair::Mode::kDone || p->Lingering();
+  if (open < cap) return true;
+  spdlog::info("[{}] refused a {} channel: {} channels are open on this connection (limit {})",
+               id_, kind, open, cap);
+  if (!channel_cap_audited_) {
+    channel_cap_audited_ = true;
+    Audit("ssh.channel_refused", target_name_.empty() ? "(none)" : target_name_, "denied",
+          {{"channel", kind},
+           {"reason", "too many channels on this connection"},
+           {"limit", cap}});
+    for (auto& p : channels_) {
+      if (p->kind == ChannelPair::Kind::kSession &&
+          (p->mode == ChannelPair::Mode::kRelay || p->mode == ChannelPair::Mode::kMenu))
+        p->TellUser(fmt::format("portcullis: a new channel was refused: this connection already "
+                                "has {} channels open (ssh.max_channels_per_connection)",
+                                cap));
+    }
+  }
+  return false;
 }
 
 void SshConnection::Relay() {
@@ -401,7 +427,7 @@ void SshConnection::Pump() {
   // Free finished channels (tunnels get their closing audit row).
   for (auto it = channels_.begin(); it != channels_.end();) {
     ChannelPair* p = it->get();
-    if (p->mode != ChannelPair::Mode::kDone) {
+    if (p->mode != ChannelPair::Mode::kDone || p->Lingering()) {
       ++it;
       continue;
     }

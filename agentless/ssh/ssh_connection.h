@@ -65,8 +65,10 @@ class SshConnection final : public session::LiveSession {
   const std::string& id() const { return id_; }
   const std::string& source() const { return source_; }
   const core::Identity& identity() const { return identity_; }
-  ssh_session client() { return client_.get(); }
-  ssh_session target() { return target_.get(); }
+  ssh_session client() const { return client_.get(); }
+  ssh_session target() const { return target_.get(); }
+  // The admitted target's name (empty in menu mode until chosen).
+  const std::string& target_name() const { return target_name_; }
   void AddBytesUp(uint64_t n) { bytes_up_.fetch_add(n, std::memory_order_relaxed); }
   void AddBytesDown(uint64_t n) { bytes_down_.fetch_add(n, std::memory_order_relaxed); }
   // Writes one audit event (actor = the user, source = the client).
@@ -96,6 +98,9 @@ class SshConnection final : public session::LiveSession {
   std::vector<std::string> ExpandOnTarget(const std::string& pattern);
   void AuditTransfer(const FileTransferEvent& ev, const char* via);
   int OpenTunnel(ssh_message msg);
+  // False (and the refusal logged, audited once per connection and told to
+  // the user) when ssh.max_channels_per_connection channels are open.
+  bool ChannelAllowed(const char* kind);
   void RegisterSession();
   std::string DenialLine(const std::string& target, const std::string& login,
                          const policy::Decision& d, bool visible) const;
@@ -139,6 +144,7 @@ class SshConnection final : public session::LiveSession {
   uint64_t cert_serial_ = 0;
   TimePoint started_{};
   int recorded_channels_ = 0;
+  bool channel_cap_audited_ = false;
 
   SshEventPtr event_;
   int wake_fd_ = -1;

@@ -28,6 +28,7 @@ int SshConnection::OpenTunnel(ssh_message msg) {
           {{"tunnel", dest}, {"reason", "no admitted target on this connection"}});
     return 1;
   }
+  if (!ChannelAllowed("tunnel")) return 1;  // "administratively prohibited"
   policy::AccessRequest req;
   req.user = identity_.user;
   req.role_names = identity_.roles;

@@ -268,7 +268,7 @@ absl::StatusOr<BrokerConfig> ParseNode(const YAML::Node& root, const ErrorSink& 
   if (auto c = root["ssh"]) {
     if (auto st = CheckKeys(err, c, "ssh",
                             {"login_cert_ttl", "auth_timeout", "max_unauthenticated",
-                             "max_sessions", "target_timeout"});
+                             "max_sessions", "target_timeout", "max_channels_per_connection"});
         !st.ok())
       return st;
     if (c["login_cert_ttl"]) {
@@ -305,6 +305,13 @@ absl::StatusOr<BrokerConfig> ParseNode(const YAML::Node& root, const ErrorSink& 
       if (auto st = ReadInt(err, c["max_sessions"], "ssh.max_sessions", 1, 100000, &v); !st.ok())
         return st;
       cfg.ssh_max_sessions = static_cast<int>(v);
+    }
+    if (c["max_channels_per_connection"]) {
+      if (auto st = ReadInt(err, c["max_channels_per_connection"],
+                            "ssh.max_channels_per_connection", 1, 256, &v);
+          !st.ok())
+        return st;
+      cfg.ssh_max_channels_per_connection = static_cast<int>(v);
     }
   }
   if (auto r = root["recordings"]) {
@@ -456,6 +463,7 @@ ssh:
   max_unauthenticated: 256  # concurrent connections that have not authenticated yet
   max_sessions: 4096      # concurrent SSH connections
   target_timeout: 15s     # connecting and logging in to a target
+  max_channels_per_connection: 10  # session + tunnel channels open at once on one connection
 
 recordings:
   # dir: /srv/recordings  # where recordings, manifests and seals go; default <data_dir>/recordings

@@ -50,6 +50,7 @@ struct BrokerConfig {
   int ssh_max_unauthenticated = 256;           // concurrent pre-auth connections
   int ssh_max_sessions = 4096;                 // concurrent connections
   std::chrono::seconds ssh_target_timeout{15}; // connect + handshake to a target
+  int ssh_max_channels_per_connection = 10;    // session + tunnel channels at once
 
   std::string log_level = "info";
 

@@ -6,7 +6,11 @@
 //    broker vs an identical one that discards it (runs alternated);
 //  * session setup (connect to first command output);
 //  * keystroke echo latency p50/p99 through a pty;
-//  * the broker's RSS with N idle sessions (default 1000) and 100 busy ones.
+//  * the broker's RSS with N idle sessions (default 1000) and 100 busy ones;
+//  * flow control: the broker's RSS growth for one connection whose client
+//    ignores the SSH window on 4 (and on 10, the default cap) channels, vs
+//    one idle connection and vs what one direct connection costs sshd.
+//    BENCH_ONLY=window runs only this part.
 // Users log in once with `portcullis login` and then use the login
 // certificate (no TOTP per session). Env: BENCH_MIB, BENCH_IDLE, BENCH_BUSY,
 // BENCH_KEYS, BENCH_ROUNDS.
@@ -15,14 +19,18 @@
 #include <pty.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -159,6 +167,32 @@ pid_t SpawnSsh(const std::string& config, const std::string& host, const std::st
   return pid;
 }
 
+// Sum of VmRSS (KiB) of every process below `root` (not `root` itself).
+long DescendantsRssKiB(pid_t root) {
+  std::vector<std::pair<pid_t, pid_t>> procs;  // pid, ppid
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.empty() || !std::isdigit(static_cast<unsigned char>(name[0]))) continue;
+    std::ifstream f(e.path() / "stat");
+    std::string line;
+    if (!std::getline(f, line)) continue;
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state;
+    pid_t ppid = 0;
+    rest >> state >> ppid;
+    procs.emplace_back(std::atoi(name.c_str()), ppid);
+  }
+  std::vector<pid_t> below = {root};
+  for (size_t i = 0; i < below.size(); ++i)
+    for (const auto& [pid, ppid] : procs)
+      if (ppid == below[i]) below.push_back(pid);
+  long sum = 0;
+  for (size_t i = 1; i < below.size(); ++i) sum += std::max(0L, RssKiB(below[i]));
+  return sum;
+}
+
 int LiveSessions(BrokerFixture& broker) {
   auto r = broker.Cli(broker.AdminHome(), {"sessions", "ls", "--json"});
   if (r.exit_code != 0) return -1;
@@ -260,6 +294,105 @@ int main() {
                     "\n  ProxyJump jump\n" + common);
   // The ssh_config from `portcullis login` also needs our baseline options
   // for the jump alias; ssh reads both through -F of each path.
+
+  // Flow control against a client that ignores the SSH window
+  // (tests/integration/window_flood_client.py, python3-paramiko).
+  auto window_bench = [&] {
+    const auto w0 = Clock::now();
+    std::printf("flow control: broker RSS growth for one connection (MiB, peak)\n");
+    std::fflush(stdout);
+    // Baselines: one idle connection through the broker; one direct
+    // connection's sshd processes.
+    auto idle_cost = [&](const std::string& cfg, const std::string& host, auto measure) {
+      const long before = measure();
+      pid_t p = SpawnSsh(cfg, host, "sleep 3608", "");
+      std::this_thread::sleep_for(std::chrono::seconds(3));
+      const long after = measure();
+      kill(p, SIGTERM);
+      waitpid(p, nullptr, 0);
+      RunCommand({"pkill", "-f", "^sleep 3608$"});
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      return (after - before) / 1024.0;
+    };
+    const pid_t bpid = broker.pid();
+    const double idle_mib = idle_cost(via, "rtu-01", [&] { return RssKiB(bpid); });
+    const double sshd_mib =
+        idle_cost(base_cfg, "direct", [&] { return DescendantsRssKiB(target.pid()); });
+    // A stock client keeps to the window: 100 MiB to a command that never
+    // reads its input.
+    const std::string flood_file = dir.Join("flood.bin");
+    RunCommand({"sh", "-c", "head -c 100M /dev/zero > " + flood_file});
+    long peak = 0;
+    const long stock0 = RssKiB(bpid);
+    pid_t sp = SpawnSsh(via, "rtu-01", "sleep 6", flood_file);
+    for (;;) {
+      peak = std::max(peak, RssKiB(bpid));
+      int st;
+      if (waitpid(sp, &st, WNOHANG) == sp) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    const double stock_mib = (peak - stock0) / 1024.0;
+    std::remove(flood_file.c_str());
+    // The hostile client: N exec channels running `sleep`, 64 MiB sent on
+    // each past the window.
+    auto flood = [&](int channels) {
+      const std::string user = "flood" + std::to_string(channels);
+      auto s = broker.AddUser(user, password, {"bench"});
+      if (!s.ok()) Die("users add " + user + " failed");
+      const std::string askpass = dir.Join("askpass-" + user);
+      ::mkdir(askpass.c_str(), 0700);
+      (void)WriteWholeFile(askpass + "/password", password + "\n", 0600);
+      (void)WriteWholeFile(askpass + "/code", TotpCode(*s) + "\n", 0600);
+      const long r0 = RssKiB(bpid);
+      long top = r0;
+      pid_t pid = fork();
+      if (pid == 0) {
+        setenv("PC_ASKPASS_DIR", askpass.c_str(), 1);
+        int out = open("/dev/null", O_WRONLY);
+        dup2(out, 1);
+        const std::string script = std::string(PC_SOURCE_DIR) +
+                                   "/tests/integration/window_flood_client.py";
+        const std::string port = std::to_string(broker.options().ssh_port);
+        const std::string spec = user + ":rtu-01";
+        const std::string n = std::to_string(channels);
+        execl("/usr/bin/python3", "python3", script.c_str(), "--port", port.c_str(), "--spec",
+               spec.c_str(), "--mode", "flood", "--channels", n.c_str(), "--command", "sleep 600",
+               nullptr);
+        _exit(127);
+      }
+      int st = 0;
+      for (;;) {
+        top = std::max(top, RssKiB(bpid));
+        if (waitpid(pid, &st, WNOHANG) == pid) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) Die("window_flood_client.py failed");
+      RunCommand({"pkill", "-f", "^sleep 600$"});
+      return (top - r0) / 1024.0;
+    };
+    const double flood4 = flood(4);
+    const double flood10 = flood(10);
+    std::printf("  baselines: one idle connection via portcullis %.1f; one direct connection costs "
+                "sshd %.1f\n",
+                idle_mib, sshd_mib);
+    std::printf("  stock ssh, 100 MiB to a command that never reads stdin   %.1f   ratio vs idle "
+                "%.1f\n",
+                stock_mib, stock_mib / std::max(idle_mib, 0.1));
+    std::printf("  window-ignoring client, 4 channels x 64 MiB   %.1f   ratio vs idle %.1f, vs "
+                "direct sshd %.1f\n",
+                flood4, flood4 / std::max(idle_mib, 0.1), flood4 / std::max(sshd_mib, 0.1));
+    std::printf("  window-ignoring client, 10 channels (the default cap) x 64 MiB   %.1f   ratio "
+                "vs idle %.1f, vs direct sshd %.1f   (%.0f s)\n",
+                flood10, flood10 / std::max(idle_mib, 0.1), flood10 / std::max(sshd_mib, 0.1),
+                Seconds(Clock::now() - w0));
+    std::fflush(stdout);
+  };
+  if (const char* only = std::getenv("BENCH_ONLY"); only && std::string(only) == "window") {
+    window_bench();
+    (void)unrec.Stop();
+    if (auto st = broker.Stop(); !st.ok()) Die(std::string(st.message()));
+    return 0;
+  }
 
   const std::string file = dir.Join("stream.bin");
   RunCommand({"sh", "-c", "head -c " + std::to_string(mib) + "M /dev/urandom > " + file});
@@ -420,6 +553,7 @@ int main() {
   const double bs = Seconds(Clock::now() - b0);
   std::printf("broker RSS (MiB): %d busy sessions (32 MiB each, %.1f MiB/s in all) peak %.1f\n",
               busy_n, busy_n * 32.0 / bs, rss_busy / 1024.0);
+  window_bench();
   if (auto st = broker.Stop(); !st.ok()) Die(std::string(st.message()));
   return 0;
 }

@@ -90,6 +90,23 @@ TEST(ConfigTest, BadValues) {
   EXPECT_NE(ErrorOf("a: 1\n---\nb: 2\n").find("one YAML document"), std::string::npos);
 }
 
+TEST(ConfigTest, MaxChannelsPerConnection) {
+  auto d = ParseConfig(DefaultConfigYaml(), "/x/p.yaml");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->ssh_max_channels_per_connection, 10);
+  auto c = ParseConfig("ssh:\n  max_channels_per_connection: 3\n", "/x/p.yaml");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->ssh_max_channels_per_connection, 3);
+  EXPECT_NE(ErrorOf("ssh:\n  max_channels_per_connection: 0\n")
+                .find(":2: ssh.max_channels_per_connection"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("ssh:\n  max_channels_per_connection: 257\n")
+                .find("ssh.max_channels_per_connection"),
+            std::string::npos);
+  EXPECT_NE(ErrorOf("ssh:\n  max_channels_per_connection: many\n").find("expected an integer"),
+            std::string::npos);
+}
+
 TEST(ConfigTest, OversizedFileRefused) {
   std::string big(2 << 20, '#');
   EXPECT_NE(ErrorOf(big).find("larger than 1 MiB"), std::string::npos);
