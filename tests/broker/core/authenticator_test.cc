@@ -151,9 +151,7 @@ std::vector<std::string> WrongCodes(BrokerEnv& env, const std::string& user, int
 // refused before its code is looked at (locked, or busy), and afterwards
 // the right code is refused too.
 TEST(AuthenticatorTest, ParallelWrongCodesGetAtMostTheLimitEvaluated) {
-  BrokerEnv env("  lockout_failures: 5
-  max_concurrent_logins: 8
-");
+  BrokerEnv env("  lockout_failures: 5\n  max_concurrent_logins: 8\n");
   ASSERT_TRUE(env.ok()) << env.init_status();
   auto& a = env.broker().authenticator();
   const auto codes = WrongCodes(env, "alice", 60);
@@ -180,8 +178,7 @@ TEST(AuthenticatorTest, ParallelWrongCodesGetAtMostTheLimitEvaluated) {
 
 // The same over the public key + code path (SSH).
 TEST(AuthenticatorTest, ParallelKeyAndWrongCodesGetAtMostTheLimitEvaluated) {
-  BrokerEnv env("  lockout_failures: 3
-");
+  BrokerEnv env("  lockout_failures: 3\n");
   ASSERT_TRUE(env.ok()) << env.init_status();
   auto& a = env.broker().authenticator();
   const auto codes = WrongCodes(env, "alice", 30);
@@ -197,8 +194,7 @@ TEST(AuthenticatorTest, ParallelKeyAndWrongCodesGetAtMostTheLimitEvaluated) {
 
 // Fewer parallel failures than the limit are each counted, exactly.
 TEST(AuthenticatorTest, ParallelFailuresBelowTheLimitAreCountedExactly) {
-  BrokerEnv env("  lockout_failures: 10
-");
+  BrokerEnv env("  lockout_failures: 10\n");
   ASSERT_TRUE(env.ok()) << env.init_status();
   auto& a = env.broker().authenticator();
   std::vector<std::thread> threads;
