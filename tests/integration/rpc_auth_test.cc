@@ -87,6 +87,13 @@ std::vector<Rpc> AllRpcs(const std::shared_ptr<grpc::Channel>& ch) {
                    v1::ResetTotpResponse r;
                    return users->ResetTotp(c, q, &r);
                  }});
+  out.push_back({"UserService.ResetUser", true, [users](grpc::ClientContext* c) {
+                   v1::ResetUserRequest q;
+                   q.set_name("alice");
+                   q.set_password("reset-password-long-1");
+                   v1::ResetUserResponse r;
+                   return users->ResetUser(c, q, &r);
+                 }});
   out.push_back({"UserService.DeleteUser", true, [users](grpc::ClientContext* c) {
                    v1::DeleteUserRequest q;
                    q.set_name("alice");
