@@ -298,7 +298,7 @@ TEST_F(RpcAuthTest, NonAdminGetsPermissionDeniedAndChangesNothing) {
       EXPECT_TRUE(s.ok()) << rpc.name << ": " << Describe(s);
     }
   }
-  EXPECT_EQ(admin_only, 18);
+  EXPECT_EQ(admin_only, 19);
 
   // Nothing bob asked for happened.
   CommandResult users = Admin({"users", "ls"});
