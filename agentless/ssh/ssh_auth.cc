@@ -4,6 +4,7 @@
 #include <spdlog/spdlog.h>
 
 #include "auth/ca/ed25519_key.h"
+#include "auth/ca/login_binding.h"
 #include "auth/ca/ssh_certificate.h"
 #include "broker/common/encoding.h"
 #include "broker/common/secret.h"
@@ -39,6 +40,16 @@ bool IsCertificate(ssh_key key) {
 }
 
 
+// The user id and login generation a (verified) login certificate carries;
+// zeros, which match no user, if it carries none.
+ca::LoginBinding BindingOf(const std::string& cert_blob, uint64_t* serial) {
+  auto parsed = ca::ParseCertificate(cert_blob);
+  if (!parsed.ok()) return {};
+  *serial = parsed->fields.serial;
+  auto binding = ca::ParseLoginKeyId(parsed->fields.key_id);
+  return binding.ok() ? *binding : ca::LoginBinding{};
+}
+
 void Refuse(ssh_message msg) {
   ssh_message_auth_set_methods(msg, kMethods);
   ssh_message_reply_default(msg);
@@ -54,6 +65,7 @@ absl::StatusOr<SshAuthResult> AuthenticateClient(ssh_session session,
   SshAddress address;
   std::string key_fp;
   int failures = 0;
+  bool revoked_probe_audited = false;  // one audit row per connection
   ssh_set_auth_methods(session, kMethods);
 
   auto new_user = [&](ssh_message msg) -> bool {
@@ -161,8 +173,20 @@ absl::StatusOr<SshAuthResult> AuthenticateClient(ssh_session session,
         const bool is_cert = IsCertificate(key);
         const std::string blob = KeyBlob(key);
         bool acceptable = false;
+        uint64_t serial = 0;
+        ca::LoginBinding binding;
         if (is_cert) {
           acceptable = svc.authority->VerifyLoginCertificate(blob, address.user).ok();
+          if (acceptable) binding = BindingOf(blob, &serial);
+          // A probe with a revoked certificate is told "no" (not counted),
+          // so the client goes on to other methods; a signed attempt with
+          // one is a counted failure below.
+          if (acceptable && state == SSH_PUBLICKEY_STATE_NONE) {
+            acceptable = svc.authenticator->LoginBindingIsCurrent(
+                address.user, binding.user_id, binding.generation, source, "ssh",
+                /*audit=*/!revoked_probe_audited);
+            revoked_probe_audited = revoked_probe_audited || !acceptable;
+          }
         } else if (svc.has_key) {
           acceptable = svc.has_key(address.user, blob);
         }
@@ -176,9 +200,8 @@ absl::StatusOr<SshAuthResult> AuthenticateClient(ssh_session session,
         }
         // SSH_PUBLICKEY_STATE_VALID: libssh verified the signature.
         if (is_cert) {
-          uint64_t serial = 0;
-          if (auto parsed = ca::ParseCertificate(blob); parsed.ok()) serial = parsed->fields.serial;
-          auto id = svc.authenticator->LoginCertificate(address.user, serial, source, "ssh");
+          auto id = svc.authenticator->LoginCertificate(address.user, binding.user_id,
+                                                        binding.generation, serial, source, "ssh");
           if (!id.ok()) {
             ++failures;
             Refuse(msg.get());

@@ -1,6 +1,8 @@
 #include "auth/identity/password.h"
 
 #include <argon2.h>
+#include <openssl/crypto.h>
+#include <sys/mman.h>
 
 #include <cstddef>
 #include <string>
@@ -54,6 +56,26 @@ const std::string& DummyHash() {
   return *kDummy;
 }
 
+// Argon2's working memory (m_cost KiB per verification) comes straight from
+// mmap and goes straight back to the kernel when the verification ends
+// (libargon2 wipes it first). From malloc, glibc would keep blocks of this
+// size cached in its per-thread arenas, so a burst of logins on many threads
+// would leave the broker that much bigger for good.
+int MapArgon2Memory(uint8_t** memory, size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  *memory = p == MAP_FAILED ? nullptr : static_cast<uint8_t*>(p);
+  return *memory == nullptr ? ARGON2_MEMORY_ALLOCATION_ERROR : ARGON2_OK;
+}
+
+void UnmapArgon2Memory(uint8_t* memory, size_t bytes) { ::munmap(memory, bytes); }
+
+// Unpadded standard base64 (as in PHC strings).
+absl::StatusOr<std::string> DecodePhcBase64(std::string_view text) {
+  std::string padded(text);
+  padded.append((4 - padded.size() % 4) % 4, '=');
+  return Base64Decode(padded);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> HashPassword(const SecretBytes& password,
@@ -78,10 +100,35 @@ absl::StatusOr<std::string> HashPassword(const SecretBytes& password,
 bool VerifyPassword(std::string_view encoded, const SecretBytes& password) {
   // Shape and cost bounds first: libargon2 would otherwise happily allocate
   // whatever m= says.
-  if (!ParseArgon2idPhc(encoded).ok()) return false;
-  std::string terminated(encoded);  // argon2 wants a C string
-  // argon2id_verify compares tags in constant time.
-  return argon2id_verify(terminated.c_str(), password.data(), password.size()) == ARGON2_OK;
+  auto header = ParseArgon2idPhc(encoded);
+  if (!header.ok()) return false;
+  // The parser checked the shape: the salt and the tag are the last two
+  // '$'-separated fields.
+  const size_t tag_at = encoded.rfind('$');
+  const size_t salt_at = encoded.rfind('$', tag_at - 1);
+  auto salt = DecodePhcBase64(encoded.substr(salt_at + 1, tag_at - salt_at - 1));
+  auto tag = DecodePhcBase64(encoded.substr(tag_at + 1));
+  if (!salt.ok() || !tag.ok() || tag->size() < ARGON2_MIN_OUTLEN || tag->size() > 64) return false;
+  std::string out(tag->size(), '\0');
+  argon2_context ctx{};
+  ctx.out = reinterpret_cast<uint8_t*>(out.data());
+  ctx.outlen = static_cast<uint32_t>(out.size());
+  ctx.pwd = const_cast<uint8_t*>(password.data());  // not written: no CLEAR_PASSWORD flag
+  ctx.pwdlen = static_cast<uint32_t>(password.size());
+  ctx.salt = reinterpret_cast<uint8_t*>(salt->data());
+  ctx.saltlen = static_cast<uint32_t>(salt->size());
+  ctx.t_cost = header->t_cost;
+  ctx.m_cost = header->m_cost_kib;
+  ctx.lanes = header->parallelism;
+  ctx.threads = header->parallelism;
+  ctx.version = ARGON2_VERSION_13;
+  ctx.allocate_cbk = MapArgon2Memory;
+  ctx.free_cbk = UnmapArgon2Memory;
+  ctx.flags = ARGON2_DEFAULT_FLAGS;
+  const bool ok = argon2id_ctx(&ctx) == ARGON2_OK &&
+                  CRYPTO_memcmp(out.data(), tag->data(), out.size()) == 0;  // constant time
+  OPENSSL_cleanse(out.data(), out.size());
+  return ok;
 }
 
 void BurnPasswordVerification(const SecretBytes& password) {

@@ -31,7 +31,8 @@ absl::Status IssueLoginCertificate(core::Broker& b, const core::Identity& id,
                                    const ca::SshPublicKey& key, const std::string& peer,
                                    v1::LoginResponse* resp) {
   const auto& cfg = b.config();
-  auto cert = b.authority().IssueLoginCertificate(id.user, key.blob, cfg.login_cert_ttl);
+  auto cert = b.authority().IssueLoginCertificate(
+      ca::LoginBinding{id.user, id.user_id, id.login_generation}, key.blob, cfg.login_cert_ttl);
   if (!cert.ok()) return cert.status();
   auto targets = SshTargets(b, id);
   if (!targets.ok()) return targets.status();
@@ -82,7 +83,7 @@ grpc::Status AuthServiceImpl::Login(grpc::ServerContext* ctx, const v1::LoginReq
     if (auto st = IssueLoginCertificate(b_, *id, *ssh_key, ctx->peer(), resp); !st.ok())
       return ToGrpc(st);
   }
-  auto token = b_.tokens().Issue(id->user);
+  auto token = b_.tokens().Issue(*id);
   if (!token.ok()) return ToGrpc(token.status());
   resp->set_token(std::string(token->token.Reveal()));
   SetTimestamp(token->expires_at, resp->mutable_expires_at());

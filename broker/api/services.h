@@ -38,6 +38,7 @@ class UserServiceImpl final : public v1::UserService::Service {
   grpc::Status SetUserDisabled(grpc::ServerContext*, const v1::SetUserDisabledRequest*, v1::SetUserDisabledResponse*) override;
   grpc::Status ResetTotp(grpc::ServerContext*, const v1::ResetTotpRequest*, v1::ResetTotpResponse*) override;
   grpc::Status DeleteUser(grpc::ServerContext*, const v1::DeleteUserRequest*, v1::DeleteUserResponse*) override;
+  grpc::Status ResetUser(grpc::ServerContext*, const v1::ResetUserRequest*, v1::ResetUserResponse*) override;
 
  private:
   void FillUser(const store::UserRecord& r, v1::User* u);

@@ -99,6 +99,30 @@ grpc::Status UserServiceImpl::ResetTotp(grpc::ServerContext* ctx, const v1::Rese
   return grpc::Status::OK;
 }
 
+grpc::Status UserServiceImpl::ResetUser(grpc::ServerContext* ctx, const v1::ResetUserRequest* req,
+                                        v1::ResetUserResponse* resp) {
+  auto caller = Authorize(ctx, b_, Access::kAdmin);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto password = SecretBytes::FromString(req->password());
+  if (!password.ok()) return ToGrpc(absl::InvalidArgumentError("password too long"));
+  // Sessions end after the generation moved on, so none can be re-opened
+  // with an old certificate in between.
+  int ended = 0;
+  auto uri = core::ResetUser(b_, req->name(), *password, ActorOf(*caller), [&] {
+    ended = b_.sessions().EndUserSessions(
+        req->name(), session::EndReason::kKilled,
+        "portcullis: your account was reset by an administrator; closing.");
+    return nlohmann::json{{"sessions_ended", ended}};
+  });
+  if (!uri.ok()) return ToGrpc(uri.status());
+  auto rec = b_.users().Get(req->name());
+  if (!rec.ok()) return ToGrpc(rec.status());
+  FillUser(*rec, resp->mutable_user());
+  resp->set_otpauth_uri(*uri);
+  resp->set_sessions_ended(ended);
+  return grpc::Status::OK;
+}
+
 grpc::Status UserServiceImpl::DeleteUser(grpc::ServerContext* ctx, const v1::DeleteUserRequest* req,
                                          v1::DeleteUserResponse*) {
   auto caller = Authorize(ctx, b_, Access::kAdmin);

@@ -119,6 +119,32 @@ void RegisterUserCommands(CLI::App& app, CliContext& ctx, int* rc) {
     *rc = kExitOk;
   });
 
+  auto reset_stdin = std::make_shared<bool>(false);
+  auto* reset_user = users->add_subcommand(
+      "reset", "New password and TOTP for a user; ends their sessions, revokes their logins");
+  reset_user->add_option("name", *name, "User name")->required();
+  reset_user->add_flag("--password-stdin", *reset_stdin, "Read the new password from stdin");
+  reset_user->callback([&ctx, rc, name, reset_stdin] {
+    auto stub = ctx.Stub<v1::UserService>(rc);
+    if (!stub) return;
+    auto password = ReadNewSecret(*reset_stdin);
+    if (!password.ok()) {
+      *rc = CliContext::Fail(password.status());
+      return;
+    }
+    v1::ResetUserRequest req;
+    req.set_name(*name);
+    req.set_password(std::string(password->Reveal()));
+    v1::ResetUserResponse resp;
+    bool ok = ctx.Rpc([&](auto* c) { return stub->ResetUser(c, req, &resp); }, rc);
+    OPENSSL_cleanse(req.mutable_password()->data(), req.mutable_password()->size());
+    if (!ok) return;
+    std::cout << "User " << *name << " reset (" << resp.sessions_ended()
+              << " session(s) ended; earlier logins revoked)\n";
+    PrintEnrolment(*name, resp.otpauth_uri());
+    *rc = kExitOk;
+  });
+
   auto* rm = users->add_subcommand("rm", "Delete a user");
   rm->add_option("name", *name, "User name")->required();
   rm->callback([&ctx, rc, name] {

@@ -199,7 +199,8 @@ absl::StatusOr<BrokerConfig> ParseNode(const YAML::Node& root, const ErrorSink& 
   if (auto a = root["auth"]) {
     if (auto st = CheckKeys(err, a,
                             "auth", {"token_ttl", "lockout_failures", "lockout_window",
-                                     "argon2_memory_kib", "argon2_iterations", "issuer"});
+                                     "argon2_memory_kib", "argon2_iterations", "issuer",
+                                     "max_concurrent_logins"});
         !st.ok()) {
       return st;
     }
@@ -234,6 +235,13 @@ absl::StatusOr<BrokerConfig> ParseNode(const YAML::Node& root, const ErrorSink& 
           !st.ok())
         return st;
       cfg.argon2_iterations = static_cast<uint32_t>(v);
+    }
+    if (a["max_concurrent_logins"]) {
+      if (auto st = ReadInt(err, a["max_concurrent_logins"], "auth.max_concurrent_logins", 0, 1024,
+                            &v);
+          !st.ok())
+        return st;
+      cfg.max_concurrent_logins = static_cast<int>(v);
     }
     if (a["issuer"]) {
       auto s = Scalar(err, a["issuer"], "auth.issuer");
@@ -451,6 +459,7 @@ auth:
   lockout_window: 15m
   argon2_memory_kib: 19456
   argon2_iterations: 2
+  max_concurrent_logins: 0  # password checks at once (each takes argon2_memory_kib); 0 = 2 x CPUs
   issuer: Portcullis      # name shown in authenticator apps
 
 ssh_ca:

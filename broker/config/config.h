@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -37,6 +38,15 @@ struct BrokerConfig {
   std::chrono::seconds lockout_window{15 * 60};
   uint32_t argon2_memory_kib = 19456;
   uint32_t argon2_iterations = 2;
+  // Password verifications (each takes argon2_memory_kib) running at once;
+  // 0 = twice the number of CPUs. Up to 16 times as many logins wait (at
+  // most 2 s each); others are refused as busy.
+  int max_concurrent_logins = 0;
+  int MaxConcurrentLogins() const {
+    if (max_concurrent_logins > 0) return max_concurrent_logins;
+    const unsigned cpus = std::thread::hardware_concurrency();
+    return cpus == 0 ? 2 : static_cast<int>(2 * cpus);
+  }
 
   std::chrono::seconds ssh_cert_ttl{300};
   std::string ssh_source_address;  // critical option source-address; empty = none

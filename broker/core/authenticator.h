@@ -7,6 +7,9 @@
 // user, a wrong password, a wrong code, a disabled or a locked account apart.
 // Thread-safe; the stores and the audit log it points to must outlive it.
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,21 +34,59 @@ struct Identity {
   std::string user;
   std::vector<std::string> roles;
   bool admin = false;
+  // The user row and login generation this identity was established for;
+  // login certificates and tokens issued for it carry both.
+  int64_t user_id = 0;
+  int64_t login_generation = 0;
 };
 
 bool HasAdminRole(const std::vector<std::string>& roles);
+Identity IdentityOf(const store::UserRecord& rec);
 
 struct LockoutPolicy {
   int max_failures = 5;
   std::chrono::seconds window{15 * 60};
 };
 
+// A counting semaphore with a bounded queue: at most `max` holders at once
+// and at most `max_waiters` callers waiting, each for at most `wait`.
+// Thread-safe.
+class ConcurrencyLimit {
+ public:
+  ConcurrencyLimit(int max, int max_waiters, std::chrono::milliseconds wait)
+      : max_(max < 1 ? 1 : max), max_waiters_(max_waiters), wait_(wait) {}
+  // Takes a slot; false at once if the queue is full, or after `wait`
+  // without a slot freeing up.
+  [[nodiscard]] bool Acquire();
+  void Release();
+  int max() const { return max_; }
+
+ private:
+  const int max_;
+  const int max_waiters_;
+  const std::chrono::milliseconds wait_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int in_use_ = 0;   // guarded by mu_
+  int waiting_ = 0;  // guarded by mu_
+};
+
 class Authenticator {
  public:
   // `argon2`: the costs new passwords are hashed with; attempts that verify
   // no real hash (unknown or locked user) burn the same work.
+  // `max_password_checks`: how many password verifications (each takes
+  // argon2.m_cost_kib of memory) may run at once. Up to
+  // kPasswordCheckQueueFactor times as many logins wait, each at most
+  // kPasswordCheckWait; any other is refused with ResourceExhausted (kBusy)
+  // before anything about it is evaluated or counted.
   Authenticator(store::UserRepo* users, audit::AuditLog* audit, const auth::SecretBox* box,
-                const Clock* clock, LockoutPolicy lockout, const auth::Argon2Params& argon2);
+                const Clock* clock, LockoutPolicy lockout, const auth::Argon2Params& argon2,
+                int max_password_checks = 4);
+
+  static constexpr std::chrono::milliseconds kPasswordCheckWait{2000};
+  static constexpr int kPasswordCheckQueueFactor = 16;
+  static constexpr std::string_view kBusy = "too many logins in progress; try again shortly";
 
   // `channel` names the entry point for the audit log ("grpc", "ssh").
   [[nodiscard]] absl::StatusOr<Identity> PasswordAndTotp(std::string_view user,
@@ -61,17 +102,27 @@ class Authenticator {
                                                     std::string_view source,
                                                     std::string_view channel);
   // A login certificate (issued after password + TOTP at `portcullis login`)
-  // whose signature, validity and principal the caller has verified:
-  // account checks only (exists, enabled, not locked).
-  [[nodiscard]] absl::StatusOr<Identity> LoginCertificate(std::string_view user, uint64_t serial,
+  // whose signature, validity and principal the caller has verified, with
+  // the user id and login generation read from it (ca/login_binding.h):
+  // account checks (exists, enabled, not locked) and the binding must be
+  // the user's current one (else a counted failure, "login certificate
+  // revoked").
+  [[nodiscard]] absl::StatusOr<Identity> LoginCertificate(std::string_view user, int64_t user_id,
+                                                          int64_t generation, uint64_t serial,
                                                           std::string_view source,
                                                           std::string_view channel);
+  // True iff `user` exists, is enabled and (user_id, generation) is its
+  // current binding: for answering a key probe. Counts nothing; if `audit`,
+  // a refusal is audited ("login certificate revoked").
+  bool LoginBindingIsCurrent(std::string_view user, int64_t user_id, int64_t generation,
+                             std::string_view source, std::string_view channel, bool audit);
   // Counts and audits a failure the caller detected (bad key signature,
   // refused certificate). Always returns UNAUTHENTICATED.
   absl::Status RecordFailure(std::string_view user, std::string_view reason,
                              std::string_view source, std::string_view channel);
   // True iff `user` has reached the failure threshold within the window.
   bool IsLocked(std::string_view user);
+  int max_password_checks() const { return password_checks_.max(); }
   // Additional data binding a sealed TOTP seed to its user row.
   static std::string SeedAad(std::string_view user) { return "totp-seed:" + std::string(user); }
 
@@ -79,14 +130,27 @@ class Authenticator {
   // Appends one event; logs (never with secrets) and returns a failure.
   absl::Status Audit(std::string type, std::string_view actor, std::string_view subject,
                      std::string outcome, std::string_view source, nlohmann::json details);
+  // Audits a failed attempt whose count `CountAttempt` already took
+  // (`counted` = the count it returned, or 0 if none) and writes the
+  // auth.lockout event when this failure reached the limit.
   absl::Status Fail(std::string_view user, std::string_view type, std::string_view reason,
-                    std::string_view source, std::string_view channel);
+                    std::string_view source, std::string_view channel, int counted);
+  // Counts one attempt for `user` before anything is verified (one atomic
+  // step in the store); 0 if the account is locked (or the store fails):
+  // then the attempt must be refused without evaluating it.
+  int CountAttempt(std::string_view user);
+  absl::Status RefuseLocked(std::string_view user, std::string_view source,
+                            std::string_view channel);
+  absl::Status RefuseBusy(std::string_view user, std::string_view source,
+                          std::string_view channel);
+  // `counted`: as for Fail; 0 = only check the lock (no credential is
+  // guessed on this path).
   absl::StatusOr<store::UserRecord> CheckAccount(std::string_view user, std::string_view source,
-                                                 std::string_view channel);
+                                                 std::string_view channel, int counted);
   absl::StatusOr<Identity> VerifyTotpAndFinish(const store::UserRecord& rec,
                                                std::string_view totp_code,
                                                std::string_view source, std::string_view channel,
-                                               std::string_view method);
+                                               std::string_view method, int counted);
   absl::StatusOr<Identity> Succeed(const store::UserRecord& rec, std::string_view source,
                                    std::string_view channel, std::string_view method,
                                    std::string_view mfa);
@@ -98,6 +162,7 @@ class Authenticator {
   const auth::SecretBox* box_;
   const Clock* clock_;
   LockoutPolicy lockout_;
+  ConcurrencyLimit password_checks_;
   std::string dummy_hash_;  // hash of a random password, with the configured costs
 };
 

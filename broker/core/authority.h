@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "auth/ca/login_binding.h"
 #include "auth/ca/ssh_ca.h"
 #include "auth/policy/engine.h"
 #include "auth/policy/role.h"
@@ -41,11 +42,14 @@ class Authority : public session::RecordingSigner {
   virtual std::string SshUserCaLine() const = 0;
 
   // Mints the login certificate `portcullis login` hands out: principal =
-  // `user`, signed by the login CA (a key distinct from the target CA, trusted
-  // only by the broker's SSH listener), valid for `ttl`. `subject_public_blob`
-  // must be an ssh-ed25519 wire blob. InvalidArgument for a bad request.
+  // `binding.user`, key id = ca::LoginKeyId(binding) (the user id and login
+  // generation it is valid for), signed by the login CA (a key distinct from
+  // the target CA, trusted only by the broker's SSH listener), valid for
+  // `ttl`. `subject_public_blob` must be an ssh-ed25519 wire blob.
+  // InvalidArgument for a bad request.
   [[nodiscard]] virtual absl::StatusOr<ca::IssuedCertificate> IssueLoginCertificate(
-      std::string_view user, std::string_view subject_public_blob, std::chrono::seconds ttl) = 0;
+      const ca::LoginBinding& binding, std::string_view subject_public_blob,
+      std::chrono::seconds ttl) = 0;
   // Checks a certificate presented at the SSH listener: parses, signed by the
   // login CA, a user certificate valid now, `user` among its principals.
   // OK, or PermissionDenied/InvalidArgument with the failed check.

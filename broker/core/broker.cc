@@ -29,7 +29,8 @@ Broker::Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<sto
   authenticator_ = std::make_unique<Authenticator>(
       &users_, audit_.get(), &box_, clock_,
       LockoutPolicy{cfg_.lockout_failures, cfg_.lockout_window},
-      auth::Argon2Params{cfg_.argon2_iterations, cfg_.argon2_memory_kib, 1});
+      auth::Argon2Params{cfg_.argon2_iterations, cfg_.argon2_memory_kib, 1},
+      cfg_.MaxConcurrentLogins());
   tokens_ = std::make_unique<TokenManager>(&token_store_, &users_, clock_, cfg_.token_ttl);
   sessions_ = std::make_unique<SessionRegistry>(clock_);
   catalogue_ = std::make_unique<RecordingCatalogue>(&recording_repo_, audit_.get(), clock_,

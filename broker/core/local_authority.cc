@@ -25,9 +25,13 @@ absl::StatusOr<ca::IssuedCertificate> LocalAuthority::IssueTargetCertificate(
 }
 
 absl::StatusOr<ca::IssuedCertificate> LocalAuthority::IssueLoginCertificate(
-    std::string_view user, std::string_view subject_public_blob, std::chrono::seconds ttl) {
-  if (user.empty() || user.size() > 64)
+    const ca::LoginBinding& binding, std::string_view subject_public_blob,
+    std::chrono::seconds ttl) {
+  const std::string& user = binding.user;
+  if (user.empty() || user.size() > 64 || user.find('/') != std::string::npos)
     return absl::InvalidArgumentError("login certificate: bad user name");
+  if (binding.user_id < 1 || binding.generation < 1)
+    return absl::InvalidArgumentError("login certificate: no user binding");
   if (ttl.count() <= 0 || ttl > std::chrono::hours(24))
     return absl::InvalidArgumentError("login certificate: lifetime must be 1s..24h");
   // A wire blob starts with a 4-byte big-endian length, hence a NUL byte;
@@ -46,8 +50,8 @@ absl::StatusOr<ca::IssuedCertificate> LocalAuthority::IssueLoginCertificate(
     f.serial = login_serials_();
   }
   f.type = ca::kCertTypeUser;
-  f.key_id = fmt::format("portcullis-login:{}", user);
-  f.principals = {std::string(user)};
+  f.key_id = ca::LoginKeyId(binding);
+  f.principals = {user};
   f.valid_after = static_cast<uint64_t>(now - ca::SshCertificateAuthority::kBackdate.count());
   f.valid_before = static_cast<uint64_t>(now + ttl.count());
   f.extensions = {"permit-port-forwarding", "permit-pty"};

@@ -33,7 +33,7 @@ class LocalAuthority final : public Authority {
       const ca::TargetCertRequest& req) override;
   std::string SshUserCaLine() const override { return ssh_ca_->ExportLine(); }
   absl::StatusOr<ca::IssuedCertificate> IssueLoginCertificate(
-      std::string_view user, std::string_view subject_public_blob,
+      const ca::LoginBinding& binding, std::string_view subject_public_blob,
       std::chrono::seconds ttl) override;
   absl::Status VerifyLoginCertificate(std::string_view cert_blob, std::string_view user) override;
   // Signs only checkpoint lines ("portcullis-checkpoint/1 ...", one line of

@@ -6,12 +6,14 @@ namespace portcullis::core {
 
 std::string TokenManager::HashToken(std::string_view token) { return HexEncode(Sha256(token)); }
 
-absl::StatusOr<IssuedToken> TokenManager::Issue(std::string_view user) {
+absl::StatusOr<IssuedToken> TokenManager::Issue(const Identity& id) {
   SecretBytes raw = SecretBytes::Random(32);
   std::string text = "pc1_" + Base64UrlEncode(raw.Reveal());
   store::TokenRecord rec;
   rec.token_hash = HashToken(text);
-  rec.user = std::string(user);
+  rec.user = id.user;
+  rec.user_id = id.user_id;
+  rec.user_generation = id.login_generation;
   rec.issued_at = clock_->NowUnix();
   rec.expires_at = rec.issued_at + ttl_.count();
   if (auto st = tokens_->Insert(rec); !st.ok()) return st;
@@ -27,9 +29,11 @@ absl::StatusOr<TokenInfo> TokenManager::Validate(std::string_view token) {
   auto rec = tokens_->Get(hash);
   if (!rec.ok() || rec->revoked || rec->expires_at <= clock_->NowUnix()) return refuse();
   auto user = users_->Get(rec->user);
-  if (!user.ok() || user->disabled) return refuse();
+  if (!user.ok() || user->disabled || user->id != rec->user_id ||
+      user->login_generation != rec->user_generation)
+    return refuse();
   TokenInfo info;
-  info.identity = Identity{user->name, user->roles, HasAdminRole(user->roles)};
+  info.identity = IdentityOf(*user);
   info.token_hash = hash;
   info.expires_at = rec->expires_at;
   return info;

@@ -32,9 +32,13 @@ class TokenManager {
                std::chrono::seconds ttl)
       : tokens_(tokens), users_(users), clock_(clock), ttl_(ttl) {}
 
-  [[nodiscard]] absl::StatusOr<IssuedToken> Issue(std::string_view user);
-  // UNAUTHENTICATED for an unknown, expired or revoked token, or a disabled
-  // or deleted user. The message never contains the token.
+  // A token for `id` (as returned by the Authenticator), bound to its user
+  // row and login generation.
+  [[nodiscard]] absl::StatusOr<IssuedToken> Issue(const Identity& id);
+  // UNAUTHENTICATED for an unknown, expired or revoked token, a disabled or
+  // deleted user, or a user re-created, disabled or reset since the token
+  // was issued (another user id or login generation). The message never
+  // contains the token.
   [[nodiscard]] absl::StatusOr<TokenInfo> Validate(std::string_view token);
   [[nodiscard]] absl::Status Revoke(std::string_view token_hash);
   [[nodiscard]] absl::Status RevokeUser(std::string_view user);

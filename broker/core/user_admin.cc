@@ -77,6 +77,32 @@ absl::StatusOr<NewUser> CreateUser(Broker& b, std::string_view name, const Secre
   return out;
 }
 
+absl::StatusOr<std::string> ResetUser(Broker& b, std::string_view name,
+                                      const SecretBytes& password, const Actor& actor,
+                                      const std::function<nlohmann::json()>& details) {
+  if (auto st = auth::CheckPasswordAcceptable(password); !st.ok()) return st;
+  auto rec = b.users().Get(name);
+  if (!rec.ok()) return rec.status();
+  auth::Argon2Params params;
+  params.m_cost_kib = b.config().argon2_memory_kib;
+  params.t_cost = b.config().argon2_iterations;
+  auto hash = auth::HashPassword(password, params);
+  if (!hash.ok()) return hash.status();
+  SecretBytes seed = auth::GenerateTotpSeed();
+  auto sealed = b.secret_box().Seal(seed, Authenticator::SeedAad(name));
+  if (!sealed.ok()) return sealed.status();
+  auto generation = b.users().ResetCredentials(name, *hash, *sealed);
+  if (!generation.ok()) return generation.status();
+  if (auto st = b.tokens().RevokeUser(name); !st.ok()) return st;
+  (void)b.users().ClearAuthFailures(name);
+  nlohmann::json d = details ? details() : nlohmann::json::object();
+  d["login_generation"] = *generation;
+  if (auto st = AuditSuccess(b, actor, "admin.user_reset", std::string(name), std::move(d));
+      !st.ok())
+    return st;
+  return auth::OtpauthUri(b.config().issuer, name, seed);
+}
+
 absl::StatusOr<std::string> ResetTotp(Broker& b, std::string_view name, const Actor& actor) {
   auto rec = b.users().Get(name);
   if (!rec.ok()) return rec.status();

@@ -3,6 +3,7 @@
 // validated creation with an Argon2id password hash and a fresh, sealed TOTP
 // seed, each change audited. Thread-safe (stateless over the Broker).
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +39,14 @@ struct NewUser {
                                                  const SecretBytes& password,
                                                  const std::vector<std::string>& roles,
                                                  const Actor& actor);
+// New password and TOTP seed for `name`, and a new login generation (the
+// user's earlier tokens and login certificates stop working; the caller ends
+// live sessions). Clears the user's lockout. Audited as admin.user_reset
+// with `details`. Returns the otpauth URI.
+[[nodiscard]] absl::StatusOr<std::string> ResetUser(Broker& b, std::string_view name,
+                                                    const SecretBytes& password,
+                                                    const Actor& actor,
+                                                    const std::function<nlohmann::json()>& details);
 // Issues a new TOTP seed (old one stops working); returns the otpauth URI.
 [[nodiscard]] absl::StatusOr<std::string> ResetTotp(Broker& b, std::string_view name,
                                                     const Actor& actor);

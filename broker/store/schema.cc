@@ -153,10 +153,39 @@ CREATE INDEX recordings_target ON recordings(target, started_us);
 CREATE INDEX recordings_state ON recordings(state);
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations = {{
+// Version 4: (a) lockout counters replace the per-failure rows: one row per
+// name tried (existing or not), `failures` counted attempts, `last_at` the
+// unix second of the last one; a lapse of the lockout window without a
+// counted attempt restarts the count (user_repo.h). Existing failures carry
+// over. (b) A user's login generation: login certificates and tokens carry
+// the user id and generation they were issued for, and stop working when
+// the user is deleted (a new user never reuses an id: AUTOINCREMENT),
+// disabled or reset (generation + 1). Existing tokens are bound to their
+// user's current row.
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE auth_attempts (
+  name     TEXT    PRIMARY KEY CHECK (length(name) > 0),
+  failures INTEGER NOT NULL CHECK (failures >= 0),
+  last_at  INTEGER NOT NULL
+);
+INSERT INTO auth_attempts(name, failures, last_at)
+  SELECT name, COUNT(*), MAX(at) FROM auth_failures GROUP BY name;
+DROP TABLE auth_failures;
+
+ALTER TABLE users ADD COLUMN login_generation INTEGER NOT NULL DEFAULT 1
+  CHECK (login_generation >= 1);
+ALTER TABLE tokens ADD COLUMN user_id INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE tokens ADD COLUMN user_generation INTEGER NOT NULL DEFAULT 0;
+UPDATE tokens SET
+  user_id = COALESCE((SELECT id FROM users WHERE users.name = tokens.user), 0),
+  user_generation = 1;
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations = {{
     {1, "initial schema: users, roles, targets, tokens, meta, audit log", kV1},
     {2, "user_keys: registered SSH public keys", kV2},
     {3, "recordings: the catalogue of session recordings", kV3},
+    {4, "auth_attempts lockout counters; login generations on users and tokens", kV4},
 }};
 
 }  // namespace

@@ -36,15 +36,17 @@ absl::Status TokenRepo::Insert(const TokenRecord& t) {
   auto lock = db_->Lock();
   PC_ASSIGN_OR_RETURN(
       Statement st,
-      db_->Prepare("INSERT INTO tokens(token_hash, user, issued_at, expires_at, revoked, kind) "
-                   "VALUES (?, ?, ?, ?, ?, ?)",
+      db_->Prepare("INSERT INTO tokens(token_hash, user, issued_at, expires_at, revoked, kind, "
+                   "user_id, user_generation) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                    "insert token"));
   st.BindText(1, t.token_hash)
       .BindText(2, t.user)
       .BindInt(3, issued_at)
       .BindInt(4, t.expires_at)
       .BindInt(5, t.revoked ? 1 : 0)
-      .BindText(6, t.kind);
+      .BindText(6, t.kind)
+      .BindInt(7, t.user_id)
+      .BindInt(8, t.user_generation);
   absl::Status status = st.Run();
   if (absl::IsAlreadyExists(status)) return absl::AlreadyExistsError("token already exists");
   if (absl::IsFailedPrecondition(status)) {  // the foreign key to users(name)
@@ -56,8 +58,8 @@ absl::Status TokenRepo::Insert(const TokenRecord& t) {
 absl::StatusOr<TokenRecord> TokenRepo::Get(std::string_view token_hash) {
   auto lock = db_->Lock();
   PC_ASSIGN_OR_RETURN(Statement st,
-                      db_->Prepare("SELECT token_hash, user, issued_at, expires_at, revoked, kind "
-                                   "FROM tokens WHERE token_hash = ?",
+                      db_->Prepare("SELECT token_hash, user, issued_at, expires_at, revoked, kind, "
+                                   "user_id, user_generation FROM tokens WHERE token_hash = ?",
                                    "get token"));
   st.BindText(1, token_hash);
   PC_ASSIGN_OR_RETURN(bool row, st.Step());
@@ -69,6 +71,8 @@ absl::StatusOr<TokenRecord> TokenRepo::Get(std::string_view token_hash) {
   t.expires_at = st.ColumnInt(3);
   t.revoked = st.ColumnInt(4) != 0;
   t.kind = st.ColumnText(5);
+  t.user_id = st.ColumnInt(6);
+  t.user_generation = st.ColumnInt(7);
   return t;
 }
 

@@ -21,6 +21,10 @@ struct TokenRecord {
   int64_t expires_at = 0;  // unix seconds; valid while now < expires_at
   bool revoked = false;
   std::string kind = "cli";
+  // The user row and login generation the token was issued for; a token is
+  // valid only while they are the user's current ones (user_repo.h).
+  int64_t user_id = 0;
+  int64_t user_generation = 0;
 };
 
 class TokenRepo {

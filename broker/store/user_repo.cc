@@ -15,8 +15,8 @@ namespace {
 constexpr size_t kMaxSecretFieldBytes = 64 * 1024;
 
 constexpr std::string_view kSelectUser =
-    "SELECT id, name, password_hash, totp_seed_sealed, totp_last_counter, disabled, created_at "
-    "FROM users";
+    "SELECT id, name, password_hash, totp_seed_sealed, totp_last_counter, disabled, created_at, "
+    "login_generation FROM users";
 
 UserRecord ReadUser(const Statement& st) {
   UserRecord u;
@@ -27,6 +27,7 @@ UserRecord ReadUser(const Statement& st) {
   u.totp_last_counter = st.ColumnInt(4);
   u.disabled = st.ColumnInt(5) != 0;
   u.created_at = st.ColumnInt(6);
+  u.login_generation = st.ColumnInt(7);
   return u;
 }
 
@@ -174,10 +175,49 @@ absl::Status UserRepo::SetRoles(std::string_view name, const std::vector<std::st
 
 absl::Status UserRepo::SetDisabled(std::string_view name, bool disabled) {
   auto lock = db_->Lock();
-  PC_ASSIGN_OR_RETURN(Statement st, db_->Prepare("UPDATE users SET disabled = ? WHERE name = ?",
-                                                 "set user disabled"));
+  PC_ASSIGN_OR_RETURN(
+      Statement st,
+      db_->Prepare("UPDATE users SET disabled = ?1, login_generation = login_generation + ?1 "
+                   "WHERE name = ?2",
+                   "set user disabled"));
   st.BindInt(1, disabled ? 1 : 0).BindText(2, name);
   return UpdateOne(name, st);
+}
+
+absl::StatusOr<int64_t> UserRepo::AdvanceLoginGeneration(std::string_view name) {
+  auto lock = db_->Lock();
+  PC_ASSIGN_OR_RETURN(
+      Statement st,
+      db_->Prepare("UPDATE users SET login_generation = login_generation + 1 WHERE name = ? "
+                   "RETURNING login_generation",
+                   "advance login generation"));
+  st.BindText(1, name);
+  PC_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return UserNotFound(name);
+  const int64_t generation = st.ColumnInt(0);
+  PC_RETURN_IF_ERROR(st.Run());  // finish the statement
+  return generation;
+}
+
+absl::StatusOr<int64_t> UserRepo::ResetCredentials(std::string_view name,
+                                                   const std::string& hash,
+                                                   const std::string& sealed_seed) {
+  PC_RETURN_IF_ERROR(CheckSize("password hash", hash, kMaxSecretFieldBytes));
+  PC_RETURN_IF_ERROR(CheckSize("sealed TOTP seed", sealed_seed, kMaxSecretFieldBytes));
+  auto lock = db_->Lock();
+  PC_ASSIGN_OR_RETURN(
+      Statement st,
+      db_->Prepare("UPDATE users SET password_hash = ?, totp_seed_sealed = ?, "
+                   "totp_last_counter = -1, login_generation = login_generation + 1 "
+                   "WHERE name = ? RETURNING login_generation",
+                   "reset credentials"));
+  st.BindText(1, hash).BindBlob(2, sealed_seed).BindText(3, name);
+  absl::StatusOr<bool> row = st.Step();
+  if (!row.ok()) return Reword(row.status(), "reset credentials", name);
+  if (!*row) return UserNotFound(name);
+  const int64_t generation = st.ColumnInt(0);
+  PC_RETURN_IF_ERROR(Reword(st.Run(), "reset credentials", name));
+  return generation;
 }
 
 absl::Status UserRepo::SetPasswordHash(std::string_view name, const std::string& hash) {
@@ -220,29 +260,46 @@ absl::Status UserRepo::ConsumeTotpCounter(std::string_view name, int64_t counter
   });
 }
 
-absl::Status UserRepo::RecordAuthFailure(std::string_view name, int64_t at_unix) {
+absl::StatusOr<int> UserRepo::CountAuthAttempt(std::string_view name, int64_t now_unix,
+                                               int64_t window_seconds, int limit) {
   PC_RETURN_IF_ERROR(CheckName("user name", name));
+  if (limit < 1) return absl::InvalidArgumentError("lockout limit must be at least 1");
   auto lock = db_->Lock();
-  PC_ASSIGN_OR_RETURN(Statement st,
-                      db_->Prepare("INSERT INTO auth_failures(name, at) VALUES (?, ?)",
-                                   "record authentication failure"));
-  st.BindText(1, name).BindInt(2, at_unix);
-  return st.Run();
+  // The check and the count are one statement: of racing attempts at most
+  // `limit` are counted, on SQLite and on a server database alike. A count
+  // whose last attempt is `window_seconds` old or older has lapsed.
+  PC_ASSIGN_OR_RETURN(
+      Statement st,
+      db_->Prepare("INSERT INTO auth_attempts(name, failures, last_at) VALUES (?1, 1, ?2) "
+                   "ON CONFLICT(name) DO UPDATE SET "
+                   "failures = CASE WHEN last_at <= ?3 THEN 1 ELSE failures + 1 END, "
+                   "last_at = ?2 "
+                   "WHERE last_at <= ?3 OR failures < ?4 "
+                   "RETURNING failures",
+                   "count authentication attempt"));
+  st.BindText(1, name).BindInt(2, now_unix).BindInt(3, now_unix - window_seconds).BindInt(4, limit);
+  PC_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) return absl::ResourceExhaustedError(fmt::format("{} is locked", name));
+  const int count = static_cast<int>(st.ColumnInt(0));
+  PC_RETURN_IF_ERROR(st.Run());  // finish the statement
+  return count;
 }
 
-absl::StatusOr<int> UserRepo::CountAuthFailuresSince(std::string_view name, int64_t since_unix) {
+absl::StatusOr<int> UserRepo::AuthAttemptsInWindow(std::string_view name, int64_t now_unix,
+                                                   int64_t window_seconds) {
   auto lock = db_->Lock();
   PC_ASSIGN_OR_RETURN(Statement st,
-                      db_->Prepare("SELECT COUNT(*) FROM auth_failures WHERE name = ? AND at >= ?",
-                                   "count authentication failures"));
-  st.BindText(1, name).BindInt(2, since_unix);
+                      db_->Prepare("SELECT failures FROM auth_attempts WHERE name = ? AND "
+                                   "last_at > ?",
+                                   "read authentication attempts"));
+  st.BindText(1, name).BindInt(2, now_unix - window_seconds);
   PC_ASSIGN_OR_RETURN(bool row, st.Step());
   return row ? static_cast<int>(st.ColumnInt(0)) : 0;
 }
 
 absl::Status UserRepo::ClearAuthFailures(std::string_view name) {
   auto lock = db_->Lock();
-  PC_ASSIGN_OR_RETURN(Statement st, db_->Prepare("DELETE FROM auth_failures WHERE name = ?",
+  PC_ASSIGN_OR_RETURN(Statement st, db_->Prepare("DELETE FROM auth_attempts WHERE name = ?",
                                                  "clear authentication failures"));
   st.BindText(1, name);
   return st.Run();
@@ -250,7 +307,7 @@ absl::Status UserRepo::ClearAuthFailures(std::string_view name) {
 
 absl::StatusOr<int> UserRepo::PurgeAuthFailuresBefore(int64_t before_unix) {
   auto lock = db_->Lock();
-  PC_ASSIGN_OR_RETURN(Statement st, db_->Prepare("DELETE FROM auth_failures WHERE at < ?",
+  PC_ASSIGN_OR_RETURN(Statement st, db_->Prepare("DELETE FROM auth_attempts WHERE last_at < ?",
                                                  "purge authentication failures"));
   st.BindInt(1, before_unix);
   PC_RETURN_IF_ERROR(st.Run());
@@ -263,7 +320,7 @@ absl::Status UserRepo::Delete(std::string_view name) {
                         db_->Prepare("DELETE FROM users WHERE name = ?", "delete user"));
     st.BindText(1, name);
     PC_RETURN_IF_ERROR(UpdateOne(name, st));
-    PC_ASSIGN_OR_RETURN(Statement fail, db_->Prepare("DELETE FROM auth_failures WHERE name = ?",
+    PC_ASSIGN_OR_RETURN(Statement fail, db_->Prepare("DELETE FROM auth_attempts WHERE name = ?",
                                                      "clear authentication failures"));
     fail.BindText(1, name);
     return fail.Run();

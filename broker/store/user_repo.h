@@ -26,6 +26,9 @@ struct UserRecord {
   bool disabled = false;
   std::vector<std::string> roles;  // role names, order kept, duplicates dropped
   int64_t created_at = 0;          // unix seconds; 0 on Create() = now
+  // Login certificates and tokens are bound to (id, login_generation); the
+  // generation starts at 1 and grows when the user is disabled or reset.
+  int64_t login_generation = 1;    // ignored on Create()
 };
 
 class UserRepo {
@@ -40,7 +43,17 @@ class UserRepo {
   [[nodiscard]] absl::StatusOr<std::vector<UserRecord>> List();
   // Replaces the user's roles. NotFound if no such user.
   [[nodiscard]] absl::Status SetRoles(std::string_view name, const std::vector<std::string>& roles);
-  [[nodiscard]] absl::Status SetDisabled(std::string_view name, bool disabled);     // NotFound
+  // Disabling also advances the login generation (in the same statement), so
+  // enabling again does not revive credentials issued before. NotFound.
+  [[nodiscard]] absl::Status SetDisabled(std::string_view name, bool disabled);
+  // Advances the login generation by one; returns the new one. NotFound.
+  [[nodiscard]] absl::StatusOr<int64_t> AdvanceLoginGeneration(std::string_view name);
+  // In one statement: replaces the password hash and the sealed seed, resets
+  // the last used TOTP counter and advances the login generation; returns
+  // the new generation. NotFound.
+  [[nodiscard]] absl::StatusOr<int64_t> ResetCredentials(std::string_view name,
+                                                         const std::string& hash,
+                                                         const std::string& sealed_seed);
   [[nodiscard]] absl::Status SetPasswordHash(std::string_view name, const std::string& hash);
   // Replaces the sealed seed and resets the last used counter to -1.
   [[nodiscard]] absl::Status SetTotpSeed(std::string_view name, const std::string& sealed);
@@ -50,19 +63,30 @@ class UserRepo {
   // NotFound if no such user; InvalidArgument if counter < 0.
   [[nodiscard]] absl::Status ConsumeTotpCounter(std::string_view name, int64_t counter);
 
-  // Authentication failures by the name that was tried, whether or not such
-  // a user exists (so lockout does not reveal existence). InvalidArgument if
-  // the name is empty or longer than kMaxNameBytes (no such user can exist).
-  [[nodiscard]] absl::Status RecordAuthFailure(std::string_view name, int64_t at_unix);
-  // Failures for `name` at or after `since_unix`.
-  [[nodiscard]] absl::StatusOr<int> CountAuthFailuresSince(std::string_view name,
-                                                           int64_t since_unix);
+  // Lockout counters, by the name that was tried, whether or not such a
+  // user exists (so lockout does not reveal existence). A name's count grows
+  // by one per counted attempt and restarts from zero once `window_seconds`
+  // pass without one. Names: InvalidArgument if empty or longer than
+  // kMaxNameBytes (no such user can exist).
+  //
+  // Counts one attempt for `name` at `now_unix` iff fewer than `limit` are
+  // counted in the current window, as one atomic statement in the store (so
+  // it holds across threads and across brokers sharing the database).
+  // Returns the count including this attempt; ResourceExhausted if the name
+  // is at the limit (locked; nothing counted).
+  [[nodiscard]] absl::StatusOr<int> CountAuthAttempt(std::string_view name, int64_t now_unix,
+                                                     int64_t window_seconds, int limit);
+  // Attempts counted for `name` in the window current at `now_unix`.
+  [[nodiscard]] absl::StatusOr<int> AuthAttemptsInWindow(std::string_view name, int64_t now_unix,
+                                                         int64_t window_seconds);
+  // Forgets `name`'s counted attempts (a successful login).
   [[nodiscard]] absl::Status ClearAuthFailures(std::string_view name);
-  // Deletes failures (for all names) older than `before_unix`; returns how
-  // many. Call periodically so sprayed unknown names do not accumulate.
+  // Deletes the counters (for all names) whose last attempt is older than
+  // `before_unix`; returns how many. Call periodically so sprayed unknown
+  // names do not accumulate.
   [[nodiscard]] absl::StatusOr<int> PurgeAuthFailuresBefore(int64_t before_unix);
 
-  // Deletes the user, their roles, their tokens and their failure records.
+  // Deletes the user, their roles, their tokens and their lockout counter.
   // NotFound if no such user.
   [[nodiscard]] absl::Status Delete(std::string_view name);
 

@@ -7,3 +7,4 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 "$ROOT/$BUILD/tests/bench/bench_recorder"
 "$ROOT/$BUILD/tests/bench/bench_recordings"
 "$ROOT/$BUILD/tests/bench/bench_ssh"
+"$ROOT/$BUILD/tests/bench/bench_login"

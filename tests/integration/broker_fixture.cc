@@ -76,13 +76,14 @@ absl::Status BrokerFixture::WriteConfig() {
       "auth:\n"
       "  token_ttl: {}\n"
       "  lockout_failures: {}\n"
-      "  argon2_memory_kib: 8192\n"
+      "  argon2_memory_kib: {}\n"
       "  argon2_iterations: 1\n"
+      "{}"
       "log:\n"
       "  level: {}\n"
       "{}",
-      port_, options_.ssh_port, options_.token_ttl, options_.lockout_failures, options_.log_level,
-      options_.extra_config);
+      port_, options_.ssh_port, options_.token_ttl, options_.lockout_failures,
+      options_.argon2_memory_kib, options_.auth_extra, options_.log_level, options_.extra_config);
   return WriteWholeFile(config_path(), yaml, 0640);
 }
 

@@ -44,6 +44,10 @@ struct BrokerOptions {
   int port = 0;
   // listen.ssh port; 0 = the SSH listener disabled.
   int ssh_port = 0;
+  // auth.argon2_memory_kib (the fixture default is cheap).
+  int argon2_memory_kib = 8192;
+  // Appended to the auth: section, e.g. "  max_concurrent_logins: 4\n".
+  std::string auth_extra;
   // Appended verbatim to the config (top-level sections, e.g. "ssh:\n  ...").
   std::string extra_config;
   // Appended to `portcullisd --config FILE`.

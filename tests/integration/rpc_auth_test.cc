@@ -87,6 +87,13 @@ std::vector<Rpc> AllRpcs(const std::shared_ptr<grpc::Channel>& ch) {
                    v1::ResetTotpResponse r;
                    return users->ResetTotp(c, q, &r);
                  }});
+  out.push_back({"UserService.ResetUser", true, [users](grpc::ClientContext* c) {
+                   v1::ResetUserRequest q;
+                   q.set_name("alice");
+                   q.set_password("reset-password-long-1");
+                   v1::ResetUserResponse r;
+                   return users->ResetUser(c, q, &r);
+                 }});
   out.push_back({"UserService.DeleteUser", true, [users](grpc::ClientContext* c) {
                    v1::DeleteUserRequest q;
                    q.set_name("alice");
@@ -291,7 +298,7 @@ TEST_F(RpcAuthTest, NonAdminGetsPermissionDeniedAndChangesNothing) {
       EXPECT_TRUE(s.ok()) << rpc.name << ": " << Describe(s);
     }
   }
-  EXPECT_EQ(admin_only, 18);
+  EXPECT_EQ(admin_only, 19);
 
   // Nothing bob asked for happened.
   CommandResult users = Admin({"users", "ls"});

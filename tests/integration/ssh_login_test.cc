@@ -138,7 +138,7 @@ TEST_F(SshLoginTest, LoginWritesKeyCertificateKnownHostsAndSshConfig) {
                                   "", std::chrono::seconds(30), {"TZ=UTC"});
   ASSERT_EQ(cert.exit_code, 0) << Describe(cert);
   EXPECT_THAT(cert.out, HasSubstr("Type: ssh-ed25519-cert-v01@openssh.com user certificate"));
-  EXPECT_THAT(cert.out, HasSubstr("Key ID: \"portcullis-login:bob\""));
+  EXPECT_THAT(cert.out, ::testing::ContainsRegex("Key ID: \"portcullis-login:bob/u[0-9]+/g1\""));
   EXPECT_THAT(cert.out, ::testing::ContainsRegex("Principals: *\n +bob\n +Critical"));
   auto login_ca = ca::Ed25519Key::LoadPrivateFile(broker().data_dir() + "/keys/ssh_login_ca");
   ASSERT_TRUE(login_ca.ok()) << login_ca.status();

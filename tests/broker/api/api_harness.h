@@ -55,7 +55,10 @@ class ApiHarness {
   }
   // A bearer token for `user` (no password needed: minted directly).
   std::string Token(const std::string& user) {
-    auto t = broker().tokens().Issue(user);
+    auto rec = broker().users().Get(user);
+    EXPECT_TRUE(rec.ok()) << rec.status();
+    if (!rec.ok()) return "";
+    auto t = broker().tokens().Issue(core::IdentityOf(*rec));
     EXPECT_TRUE(t.ok()) << t.status();
     return t.ok() ? std::string(t->token.Reveal()) : "";
   }

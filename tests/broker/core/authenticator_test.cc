@@ -3,6 +3,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <set>
+#include <thread>
+#include <vector>
+
 #include "tests/broker/core/broker_test_env.h"
 
 namespace portcullis::core {
@@ -12,6 +17,9 @@ using testing::BrokerEnv;
 using testing::kAdminPassword;
 
 SecretBytes Pw(std::string_view s) { return *SecretBytes::FromString(s); }
+
+// The identity a login of `user` would establish (for minting tokens).
+Identity IdOf(Broker& b, std::string_view user) { return IdentityOf(*b.users().Get(user)); }
 
 int CountEvents(Broker& b, const std::string& type, const std::string& outcome) {
   audit::AuditFilter f;
@@ -117,11 +125,180 @@ TEST(AuthenticatorTest, DisabledUserRefused) {
   EXPECT_EQ(std::string(r.status().message()), kInvalidCredentials);
 }
 
+// Audit rows of `type` whose details.reason is `reason`.
+int CountReason(Broker& b, const std::string& type, const std::string& reason) {
+  audit::AuditFilter f;
+  f.type_prefix = type;
+  auto rows = b.audit().List(f);
+  int n = 0;
+  for (const auto& r : *rows) n += r.event.details.value("reason", "") == reason;
+  return n;
+}
+
+// `n` six-digit codes, none of them valid for `user` now (steps -1..+1).
+std::vector<std::string> WrongCodes(BrokerEnv& env, const std::string& user, int n) {
+  std::set<std::string> valid = {env.CodeFor(user, -1), env.CodeFor(user), env.CodeFor(user, 1)};
+  std::vector<std::string> out;
+  for (int i = 0; static_cast<int>(out.size()) < n; ++i) {
+    std::string code = std::to_string(100000 + i * 7919);
+    if (!valid.count(code)) out.push_back(code);
+  }
+  return out;
+}
+
+// 60 parallel attempts with the right password and 60 different wrong codes:
+// exactly `lockout_failures` codes are evaluated, every other attempt is
+// refused before its code is looked at (locked, or busy), and afterwards
+// the right code is refused too.
+TEST(AuthenticatorTest, ParallelWrongCodesGetAtMostTheLimitEvaluated) {
+  BrokerEnv env("  lockout_failures: 5\n  max_concurrent_logins: 8\n");
+  ASSERT_TRUE(env.ok()) << env.init_status();
+  auto& a = env.broker().authenticator();
+  const auto codes = WrongCodes(env, "alice", 60);
+  std::atomic<int> succeeded{0};
+  std::vector<std::thread> threads;
+  for (const auto& code : codes) {
+    threads.emplace_back([&, code] {
+      succeeded += a.PasswordAndTotp("alice", Pw(kAdminPassword), code, "t", "grpc").ok();
+    });
+  }
+  for (auto& t : threads) t.join();
+  auto& b = env.broker();
+  EXPECT_EQ(succeeded.load(), 0);
+  EXPECT_EQ(CountReason(b, "auth.mfa_failure", "wrong verification code"), 5);
+  EXPECT_EQ(CountReason(b, "auth.login", "account locked") +
+                CountReason(b, "auth.login", "broker busy"),
+            55);
+  EXPECT_EQ(CountEvents(b, "auth.lockout", "locked"), 1);
+  EXPECT_TRUE(a.IsLocked("alice"));
+  EXPECT_EQ(*b.users().AuthAttemptsInWindow("alice", env.clock().NowUnix(), 900), 5);
+  auto right = a.PasswordAndTotp("alice", Pw(kAdminPassword), env.CodeFor("alice"), "t", "grpc");
+  EXPECT_EQ(std::string(right.status().message()), kInvalidCredentials);
+}
+
+// The same over the public key + code path (SSH).
+TEST(AuthenticatorTest, ParallelKeyAndWrongCodesGetAtMostTheLimitEvaluated) {
+  BrokerEnv env("  lockout_failures: 3\n");
+  ASSERT_TRUE(env.ok()) << env.init_status();
+  auto& a = env.broker().authenticator();
+  const auto codes = WrongCodes(env, "alice", 30);
+  std::vector<std::thread> threads;
+  for (const auto& code : codes) {
+    threads.emplace_back([&, code] { (void)a.KeyAndTotp("alice", "SHA256:k", code, "t", "ssh"); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(CountReason(env.broker(), "auth.mfa_failure", "wrong verification code"), 3);
+  EXPECT_EQ(CountReason(env.broker(), "auth.login", "account locked"), 27);
+  EXPECT_FALSE(a.KeyAndTotp("alice", "SHA256:k", env.CodeFor("alice"), "t", "ssh").ok());
+}
+
+// Fewer parallel failures than the limit are each counted, exactly.
+TEST(AuthenticatorTest, ParallelFailuresBelowTheLimitAreCountedExactly) {
+  BrokerEnv env("  lockout_failures: 10\n");
+  ASSERT_TRUE(env.ok()) << env.init_status();
+  auto& a = env.broker().authenticator();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < 7; ++i) {
+    threads.emplace_back(
+        [&] { (void)a.PasswordAndTotp("alice", Pw("wrong password!!"), "123456", "t", "grpc"); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(*env.broker().users().AuthAttemptsInWindow("alice", env.clock().NowUnix(), 900), 7);
+  EXPECT_FALSE(a.IsLocked("alice"));
+  EXPECT_EQ(CountReason(env.broker(), "auth.login", "wrong password"), 7);
+  EXPECT_TRUE(
+      a.PasswordAndTotp("alice", Pw(kAdminPassword), env.CodeFor("alice"), "t", "grpc").ok());
+  EXPECT_EQ(*env.broker().users().AuthAttemptsInWindow("alice", env.clock().NowUnix(), 900), 0);
+}
+
+TEST(ConcurrencyLimitTest, BoundsHoldersAndWaiters) {
+  ConcurrencyLimit limit(1, 0, std::chrono::milliseconds(50));
+  ASSERT_TRUE(limit.Acquire());
+  EXPECT_FALSE(limit.Acquire());  // no room to wait: refused at once
+  limit.Release();
+  EXPECT_TRUE(limit.Acquire());
+  limit.Release();
+  ConcurrencyLimit queued(1, 1, std::chrono::milliseconds(5000));
+  ASSERT_TRUE(queued.Acquire());
+  std::thread releaser([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    queued.Release();
+  });
+  EXPECT_TRUE(queued.Acquire());  // waited for the slot
+  releaser.join();
+  queued.Release();
+}
+
+// A login certificate is accepted only for the user row and login
+// generation it was issued for.
+TEST(AuthenticatorTest, LoginCertificateBindingIsChecked) {
+  BrokerEnv env;
+  ASSERT_TRUE(env.ok());
+  auto& b = env.broker();
+  auto& a = b.authenticator();
+  auto pw = Pw("frank password 12345");
+  ASSERT_TRUE(CreateUser(b, "frank", pw, {}, Actor{"alice", "t"}).ok());
+  Identity old = IdOf(b, "frank");
+  EXPECT_EQ(old.login_generation, 1);
+  EXPECT_TRUE(a.LoginCertificate("frank", old.user_id, 1, 7, "t", "ssh").ok());
+  EXPECT_FALSE(a.LoginCertificate("frank", old.user_id, 2, 7, "t", "ssh").ok());
+  EXPECT_FALSE(a.LoginCertificate("frank", 0, 0, 7, "t", "ssh").ok());  // unbound
+  EXPECT_EQ(CountReason(b, "auth.login", "login certificate revoked"), 2);
+  // disable + enable
+  ASSERT_TRUE(b.users().SetDisabled("frank", true).ok());
+  ASSERT_TRUE(b.users().SetDisabled("frank", false).ok());
+  EXPECT_FALSE(a.LoginCertificate("frank", old.user_id, 1, 7, "t", "ssh").ok());
+  EXPECT_FALSE(a.LoginBindingIsCurrent("frank", old.user_id, 1, "t", "ssh", false));
+  Identity enabled = IdOf(b, "frank");
+  EXPECT_TRUE(a.LoginBindingIsCurrent("frank", enabled.user_id, 2, "t", "ssh", false));
+  // reset
+  auto uri = ResetUser(b, "frank", Pw("frank new password 678"), Actor{"alice", "t"}, nullptr);
+  ASSERT_TRUE(uri.ok()) << uri.status();
+  EXPECT_NE(uri->find("otpauth://totp/Portcullis:frank?secret="), std::string::npos);
+  EXPECT_FALSE(a.LoginCertificate("frank", enabled.user_id, 2, 7, "t", "ssh").ok());
+  EXPECT_TRUE(a.LoginCertificate("frank", enabled.user_id, 3, 7, "t", "ssh").ok());
+  // rm + add
+  ASSERT_TRUE(b.users().Delete("frank").ok());
+  ASSERT_TRUE(CreateUser(b, "frank", pw, {}, Actor{"alice", "t"}).ok());
+  EXPECT_FALSE(a.LoginCertificate("frank", old.user_id, 1, 7, "t", "ssh").ok());
+  EXPECT_FALSE(a.LoginCertificate("frank", enabled.user_id, 3, 7, "t", "ssh").ok());
+  EXPECT_TRUE(a.LoginCertificate("frank", IdOf(b, "frank").user_id, 1, 7, "t", "ssh").ok());
+}
+
+// Tokens carry the same binding: reset, disable + enable and rm + add each
+// end the tokens issued before.
+TEST(TokenManagerTest, TokensEndWithTheirUsersGeneration) {
+  BrokerEnv env;
+  ASSERT_TRUE(env.ok());
+  auto& b = env.broker();
+  auto pw = Pw("frank password 12345");
+  ASSERT_TRUE(CreateUser(b, "frank", pw, {}, Actor{"alice", "t"}).ok());
+  auto issue = [&] { return std::string(b.tokens().Issue(IdOf(b, "frank"))->token.Reveal()); };
+  std::string t1 = issue();
+  ASSERT_TRUE(b.tokens().Validate(t1).ok());
+  ASSERT_TRUE(b.users().SetDisabled("frank", true).ok());
+  ASSERT_TRUE(b.users().SetDisabled("frank", false).ok());
+  EXPECT_FALSE(b.tokens().Validate(t1).ok());
+  std::string t2 = issue();
+  ASSERT_TRUE(b.tokens().Validate(t2).ok());
+  ASSERT_TRUE(ResetUser(b, "frank", Pw("frank new password 678"), Actor{"a", "t"}, nullptr).ok());
+  EXPECT_FALSE(b.tokens().Validate(t2).ok());
+  // A token minted for the old row does not work for a new frank, even if
+  // it was written after the delete (a login racing `users rm`).
+  Identity old = IdOf(b, "frank");
+  ASSERT_TRUE(b.users().Delete("frank").ok());
+  ASSERT_TRUE(CreateUser(b, "frank", pw, {}, Actor{"alice", "t"}).ok());
+  auto late = b.tokens().Issue(old);
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_FALSE(b.tokens().Validate(late->token.Reveal()).ok());
+  EXPECT_TRUE(b.tokens().Validate(issue()).ok());
+}
+
 TEST(TokenManagerTest, IssueValidateExpireRevoke) {
   BrokerEnv env("  token_ttl: 1h\n");
   ASSERT_TRUE(env.ok());
   auto& tm = env.broker().tokens();
-  auto t = tm.Issue("alice");
+  auto t = tm.Issue(IdOf(env.broker(), "alice"));
   ASSERT_TRUE(t.ok());
   std::string token(t->token.Reveal());
   EXPECT_EQ(token.rfind("pc1_", 0), 0u);
@@ -142,7 +319,7 @@ TEST(TokenManagerTest, IssueValidateExpireRevoke) {
   env.clock().Advance(std::chrono::minutes(61));
   EXPECT_FALSE(tm.Validate(token).ok());
   // Revoked.
-  auto t2 = tm.Issue("alice");
+  auto t2 = tm.Issue(IdOf(env.broker(), "alice"));
   std::string token2(t2->token.Reveal());
   ASSERT_TRUE(tm.Validate(token2).ok());
   ASSERT_TRUE(tm.Revoke(TokenManager::HashToken(token2)).ok());
@@ -153,7 +330,7 @@ TEST(TokenManagerTest, DisabledUsersTokensStopWorking) {
   BrokerEnv env;
   ASSERT_TRUE(env.ok());
   ASSERT_TRUE(CreateUser(env.broker(), "bob", Pw("bob password 12345"), {}, Actor{"a", "t"}).ok());
-  auto t = env.broker().tokens().Issue("bob");
+  auto t = env.broker().tokens().Issue(IdOf(env.broker(), "bob"));
   std::string token(t->token.Reveal());
   ASSERT_TRUE(env.broker().tokens().Validate(token).ok());
   ASSERT_TRUE(env.broker().users().SetDisabled("bob", true).ok());
@@ -199,17 +376,19 @@ TEST(MaintenanceTest, PurgesExpiredTokensAndOldFailures) {
   testing::BrokerEnv env("  token_ttl: 1h\n  lockout_window: 10m\n");
   ASSERT_TRUE(env.ok());
   auto& b = env.broker();
-  auto t = b.tokens().Issue("alice");
+  auto t = b.tokens().Issue(core::IdentityOf(*b.users().Get("alice")));
   ASSERT_TRUE(t.ok());
   std::string hash = core::TokenManager::HashToken(t->token.Reveal());
-  ASSERT_TRUE(b.users().RecordAuthFailure("ghost", env.clock().NowUnix()).ok());
+  const int64_t window = 600;
+  ASSERT_TRUE(b.users().CountAuthAttempt("ghost", env.clock().NowUnix(), window, 5).ok());
   Maintenance::RunOnce(b);  // nothing is old yet
   EXPECT_TRUE(b.token_store().Get(hash).ok());
-  EXPECT_EQ(*b.users().CountAuthFailuresSince("ghost", 0), 1);
+  EXPECT_EQ(*b.users().AuthAttemptsInWindow("ghost", env.clock().NowUnix(), window), 1);
   env.clock().Advance(std::chrono::hours(2));
   Maintenance::RunOnce(b);
   EXPECT_EQ(b.token_store().Get(hash).status().code(), absl::StatusCode::kNotFound);
-  EXPECT_EQ(*b.users().CountAuthFailuresSince("ghost", 0), 0);
+  // Purged, not only lapsed: a window reaching back to 1970 finds nothing.
+  EXPECT_EQ(*b.users().AuthAttemptsInWindow("ghost", env.clock().NowUnix(), int64_t{1} << 40), 0);
 }
 
 }  // namespace

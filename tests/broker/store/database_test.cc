@@ -92,6 +92,44 @@ TEST_F(DatabaseTest, RefusesNewerSchema) {
                 std::to_string(LatestSchemaVersion()) + ")");
 }
 
+// A data directory from before version 4 (lockout by failure rows, no login
+// generations) opens: failures carry over as counters, users start at
+// generation 1 and existing tokens are bound to their user's row.
+TEST_F(DatabaseTest, MigratesAVersion3Database) {
+  { std::ofstream(Path()).flush(); }
+  {
+    RawDb raw(Path());
+    ASSERT_EQ(raw.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                       "description TEXT NOT NULL, applied_at TEXT NOT NULL)"),
+              "");
+    for (const Migration& m : Migrations()) {
+      if (m.version > 3) break;
+      ASSERT_EQ(raw.Exec(std::string(m.sql)), "") << m.version;
+      ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) +
+                         ", 'v', 'x')"),
+                "");
+    }
+    ASSERT_EQ(raw.Exec("INSERT INTO users(name, created_at) VALUES ('bob', 1);"
+                       "INSERT INTO tokens(token_hash, user, issued_at, expires_at) "
+                       "  VALUES ('" + std::string(64, 'a') + "', 'bob', 1, 2000000000);"
+                       "INSERT INTO auth_failures(name, at) VALUES ('bob', 100), ('bob', 160), "
+                       "  ('ghost', 50);"),
+              "");
+  }
+  auto db = Database::Open(Path(), &clock_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->SchemaVersion(), LatestSchemaVersion());
+  RawDb raw(Path());
+  EXPECT_EQ(raw.QueryText("SELECT failures || '@' || last_at FROM auth_attempts WHERE name='bob'"),
+            "2@160");
+  EXPECT_EQ(raw.QueryText("SELECT failures FROM auth_attempts WHERE name = 'ghost'"), "1");
+  EXPECT_EQ(raw.QueryText("SELECT COUNT(*) FROM sqlite_master WHERE name = 'auth_failures'"), "0");
+  EXPECT_EQ(raw.QueryText("SELECT login_generation FROM users WHERE name = 'bob'"), "1");
+  EXPECT_EQ(raw.QueryText("SELECT (user_id = (SELECT id FROM users WHERE name = 'bob')) || ',' || "
+                          "user_generation FROM tokens"),
+            "1,1");
+}
+
 TEST_F(DatabaseTest, TightensExistingFileMode) {
   { std::ofstream(Path()).flush(); }
   ASSERT_EQ(::chmod(Path().c_str(), 0644), 0);

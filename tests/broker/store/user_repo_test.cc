@@ -5,6 +5,7 @@
 #include <atomic>
 #include <latch>
 #include <thread>
+#include <vector>
 
 #include "broker/common/clock.h"
 #include "broker/store/token_repo.h"
@@ -158,31 +159,92 @@ TEST_F(UserRepoTest, ConcurrentSameCounterExactlyOneWins) {
   }
 }
 
-TEST_F(UserRepoTest, AuthFailuresCountedByNameEvenForUnknownUsers) {
+TEST_F(UserRepoTest, AuthAttemptsCountedByNameEvenForUnknownUsers) {
   ASSERT_TRUE(users_->Create(Bob()).ok());
-  for (int64_t t : {100, 200, 300}) ASSERT_TRUE(users_->RecordAuthFailure("bob", t).ok());
-  ASSERT_TRUE(users_->RecordAuthFailure("nobody", 250).ok());
-  EXPECT_EQ(*users_->CountAuthFailuresSince("bob", 0), 3);
-  EXPECT_EQ(*users_->CountAuthFailuresSince("bob", 200), 2);
-  EXPECT_EQ(*users_->CountAuthFailuresSince("bob", 301), 0);
-  EXPECT_EQ(*users_->CountAuthFailuresSince("nobody", 0), 1);
-  EXPECT_EQ(users_->RecordAuthFailure("", 1).code(), absl::StatusCode::kInvalidArgument);
+  const int64_t w = 100;  // window, seconds
+  EXPECT_EQ(*users_->CountAuthAttempt("bob", 1000, w, 3), 1);
+  EXPECT_EQ(*users_->CountAuthAttempt("bob", 1050, w, 3), 2);
+  EXPECT_EQ(*users_->CountAuthAttempt("nobody", 1060, w, 3), 1);
+  EXPECT_EQ(*users_->CountAuthAttempt("bob", 1100, w, 3), 3);
+  // At the limit: refused and not counted.
+  EXPECT_TRUE(absl::IsResourceExhausted(users_->CountAuthAttempt("bob", 1101, w, 3).status()));
+  EXPECT_EQ(*users_->AuthAttemptsInWindow("bob", 1101, w), 3);
+  EXPECT_EQ(*users_->AuthAttemptsInWindow("nobody", 1101, w), 1);
+  // The window runs from the last counted attempt (1100); at 1200 it lapsed.
+  EXPECT_EQ(*users_->AuthAttemptsInWindow("bob", 1199, w), 3);
+  EXPECT_EQ(*users_->AuthAttemptsInWindow("bob", 1200, w), 0);
+  EXPECT_EQ(*users_->CountAuthAttempt("bob", 1200, w, 3), 1);
+  EXPECT_EQ(users_->CountAuthAttempt("", 1, w, 3).status().code(),
+            absl::StatusCode::kInvalidArgument);
 
   ASSERT_TRUE(users_->ClearAuthFailures("bob").ok());
-  EXPECT_EQ(*users_->CountAuthFailuresSince("bob", 0), 0);
-  EXPECT_EQ(*users_->CountAuthFailuresSince("nobody", 0), 1);
+  EXPECT_EQ(*users_->AuthAttemptsInWindow("bob", 1200, w), 0);
+  EXPECT_EQ(*users_->AuthAttemptsInWindow("nobody", 1100, w), 1);
 
-  ASSERT_TRUE(users_->RecordAuthFailure("bob", 400).ok());
-  auto purged = users_->PurgeAuthFailuresBefore(300);
+  ASSERT_TRUE(users_->CountAuthAttempt("bob", 1300, w, 3).ok());
+  auto purged = users_->PurgeAuthFailuresBefore(1200);
   ASSERT_TRUE(purged.ok());
-  EXPECT_EQ(*purged, 1);  // nobody@250
-  EXPECT_EQ(*users_->CountAuthFailuresSince("nobody", 0), 0);
-  EXPECT_EQ(*users_->CountAuthFailuresSince("bob", 0), 1);
+  EXPECT_EQ(*purged, 1);  // nobody, last at 1060
+  EXPECT_EQ(*users_->AuthAttemptsInWindow("nobody", 1060, 1000), 0);
+  EXPECT_EQ(*users_->AuthAttemptsInWindow("bob", 1300, w), 1);
+}
+
+// The check and the count are one statement: of many racing attempts
+// exactly `limit` are counted, and the rest are told the name is locked,
+// also when they come through two connections to the file (as two brokers
+// sharing one database would).
+TEST_F(UserRepoTest, RacingAttemptsCountExactlyTheLimit) {
+  constexpr int kThreads = 16, kLimit = 5;
+  auto second = Database::Open(dir_.Join("p.db"), &clock_);
+  ASSERT_TRUE(second.ok()) << second.status();
+  UserRepo other(second->get());
+  for (int round = 0; round < 20; ++round) {
+    const std::string name = "racer" + std::to_string(round);
+    std::atomic<int> counted{0}, locked{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < kThreads; ++i) {
+      UserRepo* repo = i % 2 == 0 ? users_.get() : &other;
+      threads.emplace_back([&, repo] {
+        auto n = repo->CountAuthAttempt(name, 5000, 900, kLimit);
+        if (n.ok()) ++counted;
+        if (absl::IsResourceExhausted(n.status())) ++locked;
+      });
+    }
+    for (auto& t : threads) t.join();
+    ASSERT_EQ(counted.load(), kLimit) << "round " << round;
+    ASSERT_EQ(locked.load(), kThreads - kLimit) << "round " << round;
+    ASSERT_EQ(*users_->AuthAttemptsInWindow(name, 5000, 900), kLimit);
+  }
+}
+
+TEST_F(UserRepoTest, DisableAndResetAdvanceTheLoginGeneration) {
+  ASSERT_TRUE(users_->Create(Bob()).ok());
+  EXPECT_EQ(users_->Get("bob")->login_generation, 1);
+  ASSERT_TRUE(users_->SetDisabled("bob", true).ok());
+  EXPECT_EQ(users_->Get("bob")->login_generation, 2);
+  ASSERT_TRUE(users_->SetDisabled("bob", false).ok());  // enabling does not go back
+  EXPECT_EQ(users_->Get("bob")->login_generation, 2);
+  auto g = users_->ResetCredentials("bob", "$argon2id$new", "sealed-new");
+  ASSERT_TRUE(g.ok()) << g.status();
+  EXPECT_EQ(*g, 3);
+  auto bob = users_->Get("bob");
+  EXPECT_EQ(bob->password_hash, "$argon2id$new");
+  EXPECT_EQ(bob->totp_seed_sealed, "sealed-new");
+  EXPECT_EQ(bob->totp_last_counter, -1);
+  EXPECT_EQ(*users_->AdvanceLoginGeneration("bob"), 4);
+  EXPECT_TRUE(absl::IsNotFound(users_->AdvanceLoginGeneration("nobody").status()));
+  EXPECT_TRUE(absl::IsNotFound(users_->ResetCredentials("nobody", "h", "s").status()));
+  // A user deleted and created again gets a new id (ids are never reused).
+  const int64_t old_id = bob->id;
+  ASSERT_TRUE(users_->Delete("bob").ok());
+  ASSERT_TRUE(users_->Create(Bob()).ok());
+  EXPECT_GT(users_->Get("bob")->id, old_id);
+  EXPECT_EQ(users_->Get("bob")->login_generation, 1);
 }
 
 TEST_F(UserRepoTest, DeleteRemovesUserRolesTokensAndFailures) {
   ASSERT_TRUE(users_->Create(Bob()).ok());
-  ASSERT_TRUE(users_->RecordAuthFailure("bob", 1).ok());
+  ASSERT_TRUE(users_->CountAuthAttempt("bob", 1, 900, 5).ok());
   TokenRepo tokens(db_.get());
   TokenRecord t;
   t.token_hash = std::string(64, 'a');
@@ -193,7 +255,7 @@ TEST_F(UserRepoTest, DeleteRemovesUserRolesTokensAndFailures) {
   ASSERT_TRUE(users_->Delete("bob").ok());
   EXPECT_TRUE(absl::IsNotFound(users_->Get("bob").status()));
   EXPECT_TRUE(absl::IsNotFound(tokens.Get(t.token_hash).status()));
-  EXPECT_EQ(*users_->CountAuthFailuresSince("bob", 0), 0);
+  EXPECT_EQ(*users_->AuthAttemptsInWindow("bob", 1, 900), 0);
   RawDb raw(dir_.Join("p.db"));
   EXPECT_EQ(raw.QueryText("SELECT COUNT(*) FROM user_roles"), "0");
   EXPECT_TRUE(absl::IsNotFound(users_->Delete("bob")));
