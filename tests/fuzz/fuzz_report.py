@@ -14,8 +14,8 @@ import sys
 BEGIN = "<!-- fuzz-long results: begin (written by tests/fuzz/fuzz_report.py) -->"
 END = "<!-- fuzz-long results: end -->"
 HEADER = [
-    "| target | date (UTC) | ran | executions | exec/s | coverage (edges) | features | corpus files | peak RSS | findings |",
-    "|---|---|---|---:|---:|---:|---:|---:|---:|---|",
+    "| target | date (UTC) | ran | machine | executions | exec/s | coverage (edges) | features | corpus files | peak RSS | findings |",
+    "|---|---|---|---|---:|---:|---:|---:|---:|---:|---|",
 ]
 
 
@@ -34,6 +34,7 @@ def main() -> int:
             table[cells[0].strip("`")] = line
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     cores = os.cpu_count()
+    load = os.getloadavg()[1]  # 5-minute load: the machine may be shared
     for row in rows:
         name, result, execs, eps, cov, ft, files, rss, secs = row.split("|")
         findings = "none" if result == "ok" else result.replace("FAIL:", "") + " (see below)"
@@ -43,7 +44,7 @@ def main() -> int:
             pass
         minutes = int(secs) / 60
         table[name] = (
-            f"| `{name}` | {when} | {minutes:.1f} min on {cores} cores | {execs} | {eps} | {cov} | {ft} "
+            f"| `{name}` | {when} | {minutes:.1f} min | {cores} cores, load {load:.0f} | {execs} | {eps} | {cov} | {ft} "
             f"| {files} | {rss} MB | {findings} |"
         )
     lines = HEADER + [table[k] for k in sorted(table)]
