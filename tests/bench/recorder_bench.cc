@@ -262,10 +262,17 @@ static void BenchCastReaderOn(const std::string& dir, const char* what, size_t e
   std::filesystem::remove(path);
 }
 
-int main() {
-  BenchEscaper();
+// `bench_recorder reader` runs only the reader figures.
+int main(int argc, char** argv) {
   char templ[] = "/tmp/pc-bench-rec-XXXXXX";
   std::string dir = ::mkdtemp(templ);
+  if (argc > 1 && std::string(argv[1]) == "reader") {
+    BenchCastReaderOn(dir, "small recording", 16, 20000);
+    BenchCastReaderOn(dir, "large recording", 1u << 20, 3);
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
+  BenchEscaper();
   Bench(dir, 64, 64 << 20, false);
   Bench(dir, 16 << 10, 256 << 20, false);
   Bench(dir, 16 << 10, 256 << 20, true);
