@@ -94,7 +94,9 @@ done
 wait
 
 # final_stat NAME KEY: one of libFuzzer's final stats (stat::KEY: value).
-final_stat() { sed -n "s/^stat::$2: *//p" "$WORK/$1/log" | tail -1; }
+final_stat() { sed -n "s/^stat::$2: *//p" "$WORK/$1/log" | tail -1 || true; }
+# last_field NAME KEY: the last "KEY: N" of libFuzzer's progress lines.
+last_field() { { grep -ao "$2: [0-9]*" "$WORK/$1/log" || true; } | tail -1 | cut -d' ' -f2; }
 
 failed=()
 rows=()
@@ -106,8 +108,8 @@ for bin in "${BINS[@]}"; do
   execs=$(final_stat "$name" number_of_executed_units)
   eps=$(final_stat "$name" average_exec_per_sec)
   rss=$(final_stat "$name" peak_rss_mb)
-  cov=$(grep -o 'cov: [0-9]*' "$dir/log" | tail -1 | cut -d' ' -f2)
-  ft=$(grep -o 'ft: [0-9]*' "$dir/log" | tail -1 | cut -d' ' -f2)
+  cov=$(last_field "$name" cov)
+  ft=$(last_field "$name" ft)
   if [ "$MODE" = long ]; then corpus="$BUILD/fuzz-corpus/$name"; else corpus="$dir/corpus"; fi
   files=$(find "$corpus" -type f | wc -l)
   result=ok
