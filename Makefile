@@ -2,6 +2,11 @@
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
+# fuzz-smoke: per target, seconds or executions, whichever comes first;
+# fuzz-long: minutes per target (see tests/fuzz/run_fuzzers.sh).
+FUZZ_SECONDS ?= 10
+FUZZ_RUNS    ?= 300000
+FUZZ_MINUTES ?= 10
 JOBS       ?= $(shell nproc)
 CMAKE_FLAGS ?=
 ifeq ($(CI),true)
@@ -13,7 +18,7 @@ CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=
 export CCACHE_BASEDIR ?= $(CURDIR)
 endif
 
-.PHONY: all deps build test test-asan bench fuzz demo clean
+.PHONY: all deps build test test-asan bench fuzz fuzz-smoke fuzz-long demo clean
 
 all: build
 
@@ -34,8 +39,14 @@ test-asan: deps
 	  ctest --output-on-failure -j $(JOBS) --timeout 900
 
 fuzz: deps
-	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORTCULLIS_FUZZ=ON >/dev/null
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPORTCULLIS_FUZZ=ON $(CMAKE_FLAGS) >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_all
+
+fuzz-smoke: fuzz
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_RUNS=$(FUZZ_RUNS) bash tests/fuzz/run_fuzzers.sh smoke $(FUZZ_BUILD)
+
+fuzz-long: fuzz
+	@FUZZ_MINUTES=$(FUZZ_MINUTES) bash tests/fuzz/run_fuzzers.sh long $(FUZZ_BUILD)
 
 bench: build
 	@bash tests/bench/run.sh $(BUILD)

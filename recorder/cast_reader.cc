@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <charconv>
@@ -19,6 +20,10 @@
 namespace portcullis::recorder {
 namespace {
 
+// Reads are sized to what is left of the file (as fstat saw it) and to the
+// line being read, between these bounds: a small file costs a small buffer,
+// a long line grows it geometrically.
+constexpr size_t kMinReadBlock = 4u << 10;
 constexpr size_t kReadBlock = 1u << 20;
 constexpr int kMaxDimension = 10000;
 constexpr double kMaxSeconds = 1e9;  // ~31 years: anything later is garbage
@@ -284,8 +289,9 @@ CastReader::~CastReader() {
 // Sets *line to the next line without '\n' (valid until the next call).
 // False at the end of the file. A last line without '\n' is returned too.
 absl::StatusOr<bool> CastReader::ReadLine(std::string_view* line, uint64_t* at) {
+  size_t scan_from = begin_;  // bytes before this hold no '\n'
   for (;;) {
-    size_t nl = buf_.find('\n', begin_);
+    size_t nl = buf_.find('\n', scan_from);
     if (nl != std::string::npos) {
       if (nl - begin_ > limits_.max_event_bytes) break;
       *line = std::string_view(buf_).substr(begin_, nl - begin_);
@@ -311,10 +317,15 @@ absl::StatusOr<bool> CastReader::ReadLine(std::string_view* line, uint64_t* at) 
     buf_.erase(0, begin_);
     begin_ = 0;
     const size_t old = buf_.size();
-    buf_.resize(old + kReadBlock);
+    scan_from = old;
+    const uint64_t end = pos_ + old;
+    const uint64_t left = file_size_ > end ? file_size_ - end : 0;
+    const size_t block = static_cast<size_t>(
+        std::clamp<uint64_t>(std::max<uint64_t>(left, old), kMinReadBlock, kReadBlock));
+    buf_.resize(old + block);
     ssize_t n;
     do {
-      n = ::read(fd_, buf_.data() + old, kReadBlock);
+      n = ::read(fd_, buf_.data() + old, block);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
       buf_.resize(old);

@@ -21,6 +21,7 @@
 #include "broker/common/clock.h"
 #include "recorder/asciicast_factory.h"
 #include "recorder/asciicast_writer.h"
+#include "recorder/cast_reader.h"
 #include "recorder/recording_sealer.h"
 #include "recorder/seal_format.h"
 #include "recorder/utf8_json.h"
@@ -210,15 +211,75 @@ static void BenchSealedVsUnsealed(const std::string& dir) {
       sealed_rate, plain_rate, sealed_rate / plain_rate);
 }
 
-int main() {
-  BenchEscaper();
+// Reading recordings back (CastReader: open, header, every event) against
+// open + read(2) of the same bytes into a 64 KiB buffer + close, in the same
+// run: a small recording (what a reviewer's listing or a search opens by the
+// thousand) and a large one (throughput).
+static void BenchCastReaderOn(const std::string& dir, const char* what, size_t events, int rounds) {
+  std::string body =
+      R"({"version": 2, "width": 100, "height": 30, "timestamp": 1700000000, "env": {"TERM": "xterm"}})"
+      "\n";
+  for (size_t i = 0; i < events; ++i) {
+    body += "[" + std::to_string(i) + ".5, \"o\", \"\\u001b[32mok\\u001b[0m line of output \\r\\n\"]\n";
+  }
+  const std::string path = dir + "/read.cast";
+  {
+    int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || ::write(fd, body.data(), body.size()) != static_cast<ssize_t>(body.size())) std::abort();
+    ::close(fd);
+  }
+  auto t0 = Steady::now();
+  size_t raw_bytes = 0;
+  for (int r = 0; r < rounds; ++r) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) std::abort();
+    static char buf[64 << 10];
+    for (ssize_t n; (n = ::read(fd, buf, sizeof buf)) > 0;) raw_bytes += static_cast<size_t>(n);
+    ::close(fd);
+  }
+  const double raw_s = Seconds(t0, Steady::now());
+  t0 = Steady::now();
+  size_t read_events = 0;
+  for (int r = 0; r < rounds; ++r) {
+    auto reader = pc::recorder::CastReader::Open(path);
+    if (!reader.ok()) std::abort();
+    pc::recorder::CastEvent ev;
+    for (;;) {
+      auto more = (*reader)->Next(&ev);
+      if (!more.ok()) std::abort();
+      if (!*more) break;
+      ++read_events;
+    }
+  }
+  const double reader_s = Seconds(t0, Steady::now());
+  if (read_events != events * rounds || raw_bytes != body.size() * rounds) std::abort();
+  const double mib = static_cast<double>(body.size()) * rounds / (1 << 20);
+  std::printf(
+      "recorder cast reader, %s (%zu bytes, %zu events) x %d: reader %.1f us per file (%.0f MiB/s), "
+      "raw open+read(2)+close %.1f us per file (%.0f MiB/s), ratio %.2f\n",
+      what, body.size(), events, rounds, reader_s * 1e6 / rounds, mib / reader_s, raw_s * 1e6 / rounds,
+      mib / raw_s, reader_s / raw_s);
+  std::filesystem::remove(path);
+}
+
+// `bench_recorder reader` runs only the reader figures.
+int main(int argc, char** argv) {
   char templ[] = "/tmp/pc-bench-rec-XXXXXX";
   std::string dir = ::mkdtemp(templ);
+  if (argc > 1 && std::string(argv[1]) == "reader") {
+    BenchCastReaderOn(dir, "small recording", 16, 20000);
+    BenchCastReaderOn(dir, "large recording", 1u << 20, 3);
+    std::filesystem::remove_all(dir);
+    return 0;
+  }
+  BenchEscaper();
   Bench(dir, 64, 64 << 20, false);
   Bench(dir, 16 << 10, 256 << 20, false);
   Bench(dir, 16 << 10, 256 << 20, true);
   BenchCheckpoint(dir);
   BenchSealedVsUnsealed(dir);
+  BenchCastReaderOn(dir, "small recording", 16, 20000);
+  BenchCastReaderOn(dir, "large recording", 1u << 20, 3);
   std::filesystem::remove_all(dir);
   return 0;
 }

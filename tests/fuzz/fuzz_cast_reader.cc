@@ -2,8 +2,6 @@
 // search over it: any bytes as a header line, as an event line, and as a
 // whole recording file. Properties: no crash, no read past a cap, and a
 // parsed event's data is valid UTF-8.
-#include <unistd.h>
-
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -13,6 +11,7 @@
 #include "broker/common/bounded_reader.h"
 #include "recorder/cast_reader.h"
 #include "recorder/cast_search.h"
+#include "tests/fuzz/fuzz_scratch.h"
 
 using namespace portcullis::recorder;
 
@@ -22,13 +21,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CastEvent ev;
   if (ParseCastEvent(in, &ev).ok() && !portcullis::IsValidUtf8(ev.data)) std::abort();
 
-  static const std::string path = [] {
-    char tmpl[] = "/tmp/fuzz_cast_reader.XXXXXX";
-    int fd = ::mkstemp(tmpl);
-    if (fd < 0) std::abort();
-    ::close(fd);
-    return std::string(tmpl);
-  }();
+  static const std::string path = portcullis::fuzz::ScratchDir() + "/r.cast";
   FILE* f = std::fopen(path.c_str(), "wb");
   if (f == nullptr) std::abort();
   std::fwrite(data, 1, size, f);

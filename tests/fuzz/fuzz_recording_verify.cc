@@ -22,6 +22,7 @@
 #include "broker/common/encoding.h"
 #include "broker/common/openssl_handles.h"
 #include "recorder/verifier.h"
+#include "tests/fuzz/fuzz_scratch.h"
 
 using namespace portcullis;
 using namespace portcullis::recorder;
@@ -84,24 +85,7 @@ void Put(const std::string& path, bool present, std::string_view data) {
   std::ofstream(path, std::ios::binary).write(data.data(), static_cast<std::streamsize>(data.size()));
 }
 
-std::string g_dir;
-
-void RemoveDir() {
-  const RecordingPaths p = PathsFor(g_dir + "/s.0.cast");
-  for (const std::string& f : {p.recording, p.manifest, p.signature, p.seal}) ::unlink(f.c_str());
-  ::rmdir(g_dir.c_str());
-}
-
-const std::string& Dir() {
-  if (g_dir.empty()) {
-    char templ[] = "/tmp/pc-fuzz-verify-XXXXXX";
-    const char* d = ::mkdtemp(templ);
-    if (d == nullptr) std::abort();
-    g_dir = d;
-    std::atexit(RemoveDir);
-  }
-  return g_dir;
-}
+const std::string& Dir() { return portcullis::fuzz::ScratchDir(); }
 
 }  // namespace
 

@@ -1,5 +1,8 @@
 #include "recorder/cast_reader.h"
 
+#include <malloc.h>
+
+#include <fstream>
 #include <random>
 #include <string>
 #include <vector>
@@ -169,6 +172,63 @@ TEST_F(CastReaderTest, CapsFileAndLineSizes) {
   auto more = (*r2)->Next(&ev);
   ASSERT_FALSE(more.ok());
   EXPECT_NE(std::string(more.status().message()).find("longer than 1000 bytes"), std::string::npos);
+}
+
+// Heap bytes in use, as glibc's allocator counts them (mmapped blocks too).
+size_t HeapInUse() {
+  const struct mallinfo2 mi = ::mallinfo2();
+  return mi.uordblks + mi.hblkhd;
+}
+
+TEST_F(CastReaderTest, ASmallRecordingIsReadWithASmallBuffer) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP() << "under AddressSanitizer the heap is not glibc's, so mallinfo2 cannot see it";
+#endif
+  const std::string path = Write(std::string(kHeader) + "\n[0.1, \"o\", \"a\"]\n[0.2, \"o\", \"b\"]\n");
+  const size_t before = HeapInUse();
+  auto r = CastReader::Open(path);
+  ASSERT_TRUE(r.ok()) << r.status();
+  CastEvent ev;
+  int events = 0;
+  while (*(*r)->Next(&ev)) ++events;
+  EXPECT_EQ(events, 2);
+  // The reader is still open, holding its buffer: a file of a few hundred
+  // bytes needs a few KiB, not a 1 MiB block per read.
+  const size_t held = HeapInUse() - before;
+  EXPECT_LT(held, size_t{64} << 10) << "reader holds " << held << " bytes for a "
+                                    << (*r)->file_size() << "-byte file";
+}
+
+TEST_F(CastReaderTest, LinesLongerThanAReadBlockAreRead) {
+  // A 3 MiB event spans several 1 MiB reads; the events around it stay whole.
+  const std::string big(3u << 20, 'x');
+  const std::string last = "[0.3, \"o\", \"c\"]\n";
+  const std::string body =
+      std::string(kHeader) + "\n[0.1, \"o\", \"a\"]\n[0.2, \"o\", \"" + big + "\"]\n" + last;
+  absl::Status end;
+  auto events = ReadAll(Write(body), &end);
+  ASSERT_TRUE(end.ok()) << end;
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[0].data, "a");
+  EXPECT_EQ(events[1].data, big);
+  EXPECT_EQ(events[2].data, "c");
+  EXPECT_EQ(events[2].offset, body.size() - last.size());
+}
+
+TEST_F(CastReaderTest, ReadsLinesAppendedAfterOpen) {
+  // A live recording grows past the size the reader saw at Open.
+  const std::string path = Write(std::string(kHeader) + "\n[0.1, \"o\", \"a\"]\n");
+  auto r = CastReader::Open(path);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const std::string grown(10000, 'g');
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::app);
+    out << "[0.2, \"o\", \"" << grown << "\"]\n[0.3, \"o\", \"c\"]\n";
+  }
+  CastEvent ev;
+  std::vector<std::string> data;
+  while (*(*r)->Next(&ev)) data.push_back(ev.data);
+  EXPECT_EQ(data, (std::vector<std::string>{"a", grown, "c"}));
 }
 
 TEST_F(CastReaderTest, SeeksToALineStart) {
