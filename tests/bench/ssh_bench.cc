@@ -30,6 +30,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -167,8 +168,8 @@ pid_t SpawnSsh(const std::string& config, const std::string& host, const std::st
   return pid;
 }
 
-// Sum of VmRSS (KiB) of every process below `root` (not `root` itself).
-long DescendantsRssKiB(pid_t root) {
+// Every process below `root` (not `root` itself).
+std::vector<pid_t> Descendants(pid_t root) {
   std::vector<std::pair<pid_t, pid_t>> procs;  // pid, ppid
   for (const auto& e : std::filesystem::directory_iterator("/proc")) {
     const std::string name = e.path().filename();
@@ -188,9 +189,25 @@ long DescendantsRssKiB(pid_t root) {
   for (size_t i = 0; i < below.size(); ++i)
     for (const auto& [pid, ppid] : procs)
       if (ppid == below[i]) below.push_back(pid);
+  below.erase(below.begin());
+  return below;
+}
+
+// Sum of VmRSS (KiB) of every process below `root`.
+long DescendantsRssKiB(pid_t root) {
   long sum = 0;
-  for (size_t i = 1; i < below.size(); ++i) sum += std::max(0L, RssKiB(below[i]));
+  for (pid_t p : Descendants(root)) sum += std::max(0L, RssKiB(p));
   return sum;
+}
+
+// The `sleep` commands the sessions of the sshd `root` run (its own
+// descendants only), added to `found`; the bench ends them by PID.
+void NoteSleepsBelow(pid_t root, std::set<pid_t>* found) {
+  for (pid_t p : Descendants(root)) {
+    std::ifstream f("/proc/" + std::to_string(p) + "/comm");
+    std::string comm;
+    if (std::getline(f, comm) && comm == "sleep") found->insert(p);
+  }
 }
 
 int LiveSessions(BrokerFixture& broker) {
@@ -303,14 +320,20 @@ int main() {
     std::fflush(stdout);
     // Baselines: one idle connection through the broker; one direct
     // connection's sshd processes.
+    std::set<pid_t> sleeps;
+    auto end_sleeps = [&] {
+      for (pid_t s : sleeps) kill(s, SIGTERM);
+      sleeps.clear();
+    };
     auto idle_cost = [&](const std::string& cfg, const std::string& host, auto measure) {
       const long before = measure();
       pid_t p = SpawnSsh(cfg, host, "sleep 3608", "");
       std::this_thread::sleep_for(std::chrono::seconds(3));
       const long after = measure();
+      NoteSleepsBelow(target.pid(), &sleeps);
       kill(p, SIGTERM);
       waitpid(p, nullptr, 0);
-      RunCommand({"pkill", "-f", "^sleep 3608$"});
+      end_sleeps();
       std::this_thread::sleep_for(std::chrono::seconds(1));
       return (after - before) / 1024.0;
     };
@@ -361,13 +384,14 @@ int main() {
         _exit(127);
       }
       int st = 0;
-      for (;;) {
+      for (int i = 0;; ++i) {
         top = std::max(top, RssKiB(bpid));
+        if (i % 10 == 0) NoteSleepsBelow(target.pid(), &sleeps);
         if (waitpid(pid, &st, WNOHANG) == pid) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
       }
+      end_sleeps();
       if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) Die("window_flood_client.py failed");
-      RunCommand({"pkill", "-f", "^sleep 600$"});
       return (top - r0) / 1024.0;
     };
     const double flood4 = flood(4);
