@@ -36,6 +36,7 @@ struct Lexed {
   std::vector<Command> commands;
   bool compound = false;                   // ; & | && || ( ) or a newline joined commands
   std::vector<std::string> substitutions;  // bodies of $(...), `...`, ${...}, <(...), >(...)
+  bool arithmetic = false;                 // $((...)) seen
 };
 
 struct Result {
@@ -213,7 +214,16 @@ class Lexer {
     if (n == '(' || n == '{') {
       const size_t e = MatchClose(s_, i_ + 2, n, n == '(' ? ')' : '}');
       if (e == npos) return LexError("unbalanced $( or ${");
-      out_->substitutions.emplace_back(s_.substr(i_ + 2, e - i_ - 2));
+      const std::string_view body = s_.substr(i_ + 2, e - i_ - 2);
+      // $((...)) is arithmetic, not a command: it runs nothing unless it
+      // holds a substitution (then read as a command, which errs towards
+      // refusing) or evaluates a variable whose subscript runs one (see
+      // Classify).
+      const bool arithmetic = n == '(' && body.size() >= 2 && body.front() == '(' &&
+                              body.back() == ')';
+      out_->arithmetic |= arithmetic;
+      if (!arithmetic || body.find("$(") != npos || body.find('`') != npos)
+        out_->substitutions.emplace_back(body);
       i_ = e;
     } else if (IsNameChar(n, true)) {
       while (i_ + 1 < s_.size() && IsNameChar(s_[i_ + 1], false)) ++i_;
@@ -560,6 +570,9 @@ Result Classify(std::string_view text, int depth) {
     if (Classify(sub, depth + 1).kind != ExecKind::kOther || Mentions(sub)) {
       return Uncertain("a command substitution may run a file-transfer program");
     }
+  }
+  if (lx.arithmetic && Mentions(text)) {
+    return Uncertain("an arithmetic expansion in a command that names a file-transfer program");
   }
   Result found;
   int transfers = 0;

@@ -444,7 +444,7 @@ void SftpAuditor::EmitFile(OpenFile& f, std::string_view force_incomplete) {
     if (cb_.on_transfer) {
       cb_.on_transfer(FileTransferEvent{DisplayPath(f.path), direction, hash->bytes(), hash->sha256_hex(),
                                         hash->complete(), hash->incomplete_reason(),
-                                        AuditPath(f.path)});
+                                        AuditPath(f.path), ""});
     }
   }
 }

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "broker/common/encoding.h"
 #include "tests/integration/api_client.h"
 #include "tests/integration/broker_fixture.h"
 #include "portcullis/v1/auth.grpc.pb.h"
@@ -198,9 +199,16 @@ TEST_F(RobustnessTest, AuditListingDoesNotReplayControlCharactersToTheTerminal) 
   auto events = nlohmann::json::parse(json.out, nullptr, false);
   ASSERT_TRUE(events.is_array()) << json.out;
   EXPECT_EQ(lines, static_cast<int>(events.size())) << text.out;
-  // The JSON keeps the exact bytes for investigators.
+  // The JSON shows the name display-safe and keeps the exact bytes, in hex,
+  // for investigators.
   bool found = false;
-  for (const auto& e : events) found = found || e["actor"] == evil;
+  for (const auto& e : events) {
+    if (e.value("actor_hex", "") != HexEncode(evil)) continue;
+    found = true;
+    const std::string shown = e.value("actor", "");
+    EXPECT_THAT(shown, HasSubstr("mallory"));
+    for (char c : shown) EXPECT_FALSE(static_cast<unsigned char>(c) < 0x20 || c == 0x7f) << shown;
+  }
   EXPECT_TRUE(found) << json.out;
 }
 

@@ -94,7 +94,8 @@ TEST(ExecCommandTest, NotTakenForScp) {
         "cat /etc/hosts", "printf '%s\\n' 'scp -t /tmp'", "man scp", "command -v scp",
         "echo hi # scp -t /tmp", "which sftp-server", "true", "", "   ", "A=1", "tar cf - /etc",
         "sh", "bash -s", "sh script-about-scp.sh", "journalctl -u ssh | grep scp",
-        "echo \"$HOME\"", "ls ~/x", "ls *.log"}) {
+        "echo \"$HOME\"", "ls ~/x", "ls *.log", "echo recorded-$((2*4))",
+        "seq $((1 + 2)) 9", "echo $(( (1+2) * 3 ))"}) {
     ExpectKind(cmd, ExecKind::kOther);
   }
 }
@@ -139,6 +140,8 @@ TEST(ExecCommandTest, UncertainWhereTheTransferCannotBeAudited) {
            "sh <<< 'scp -f /etc/passwd <&3' 3<&0",  // a shell fed commands by a redirection
            "bash -s < run-scp.sh",                 //
            "coproc scp -t /tmp",                   //
+           "echo $(( $(scp -t /tmp) ))",           // a substitution inside arithmetic
+           "x='a[$(scp -t /tmp)]'; echo $((x))",   // a subscript evaluated by arithmetic
        }) {
     ExpectKind(cmd, ExecKind::kUncertain);
   }
