@@ -8,6 +8,7 @@
 
 #include "broker/audit/audit_anchor.h"
 #include "broker/common/display_text.h"
+#include "broker/common/encoding.h"
 #include "broker/common/files.h"
 #include "broker/common/json_depth.h"
 #include "broker/common/status_macros.h"
@@ -62,6 +63,17 @@ absl::StatusOr<AuditEvent> Normalise(const AuditEvent& e) {
   // in hex in a K_hex sibling.
   nlohmann::json safe_details = e.details;
   MakeJsonDisplaySafe(safe_details);
+  // A top-level field that had to change keeps its raw bytes (the first
+  // kMaxAuditFieldBytes) in hex in the details, as K_hex.
+  for (const auto& [name, raw] : {std::pair<const char*, const std::string*>{"actor", &e.actor},
+                                  {"subject", &e.subject},
+                                  {"source", &e.source}}) {
+    if (SafeField(*raw) == *raw) continue;
+    if (safe_details.is_null()) safe_details = nlohmann::json::object();
+    if (!safe_details.is_object()) break;
+    safe_details[std::string(name) + "_hex"] =
+        HexEncode(std::string_view(*raw).substr(0, kMaxAuditFieldBytes));
+  }
   const std::string details =
       safe_details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (details.size() > kMaxAuditDetailsBytes) {
