@@ -425,6 +425,9 @@ Skip SkipWrapper(const WrapperSpec& spec, const std::vector<Word>& w, size_t* j)
   if (spec.assignments) {
     while (k < w.size() && w[k].text.find('=') != npos) ++k;
   }
+  // An option argument the words ran out for ("nice -n" at the end) leaves
+  // no command.
+  if (k >= w.size()) return Skip::kNoCommand;
   *j = k;
   return Skip::kCommand;
 }
@@ -495,7 +498,7 @@ Result Simple(const Command& c, int depth) {
       ++i;
       wrapped = true;
     }
-    if (i == w.size()) return Other();
+    if (i >= w.size()) return Other();
     if (IsComplexKeyword(w[i])) return Opaque(w, i);
     const Word& prog = w[i];
     if (prog.expansion || prog.glob) {

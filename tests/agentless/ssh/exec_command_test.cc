@@ -147,6 +147,14 @@ TEST(ExecCommandTest, UncertainWhereTheTransferCannotBeAudited) {
   }
 }
 
+TEST(ExecCommandTest, AWrapperOptionWithoutItsArgumentLeavesNoCommand) {
+  // Found by fuzzing: the option's argument ran past the last word.
+  for (const char* cmd : {"nice -n", "env A=1 nice -n", "timeout --signal", "stdbuf -o",
+                          "sh -c 'env A=1 nice -n ) /u1 nice -n'"}) {
+    ExpectKind(cmd, ExecKind::kOther);
+  }
+}
+
 TEST(ExecCommandTest, NestingIsBounded) {
   std::string cmd = "scp -t /tmp";
   for (int i = 0; i < kMaxExecNesting + 2; ++i) {
