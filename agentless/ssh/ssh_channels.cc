@@ -336,6 +336,15 @@ void ChannelPair::DropClientInput() {
   client_buffered = 0;
 }
 
+void ChannelPair::SendExitToClient() {
+  if (exit_sent_to_client) return;
+  exit_sent_to_client = true;
+  if (exit_status) ssh_channel_request_send_exit_status(client, *exit_status);
+  if (exit_signal)
+    ssh_channel_request_send_exit_signal(client, exit_signal->signal.c_str(), exit_signal->core,
+                                         exit_signal->errmsg.c_str(), exit_signal->lang.c_str());
+}
+
 void ChannelPair::PropagateEnd() {
   const bool client_drained = client_buffered == 0 && to_client_backlog[0].empty() &&
                               to_client_backlog[1].empty();
@@ -347,20 +356,24 @@ void ChannelPair::PropagateEnd() {
     ssh_channel_send_eof(target);
     eof_sent_to_target = true;
   }
-  // target -> user: data, then exit-status/exit-signal, EOF, close.
-  if (target_eof && target_buffered[0] == 0 && target_buffered[1] == 0 && client_drained &&
-      !eof_sent_to_client && client != nullptr && !client_closed) {
+  // target -> user: data, then exit-status/exit-signal, EOF, close. sshd
+  // often sends its EOF before the exit status. An OpenSSH client closes a
+  // channel as soon as it has sent and received EOF, and once it has, the
+  // pair is ended and the status would never reach it (a ControlMaster's
+  // client then exits 255): on a session channel, the EOF waits for the
+  // exit status (or the target's close) and goes right after it.
+  const bool target_done = target_buffered[0] == 0 && target_buffered[1] == 0 && client_drained &&
+                           client != nullptr && !client_closed;
+  const bool ended = exit_status || exit_signal || target_closed || kind != Kind::kSession;
+  if (target_done && (target_eof || target_closed) && ended && !eof_sent_to_client) {
+    SendExitToClient();
     ssh_channel_send_eof(client);
     eof_sent_to_client = true;
   }
   if (target_closed && target_buffered[0] == 0 && target_buffered[1] == 0 && client_drained &&
       !closed_client && client != nullptr) {
     if (!client_closed) {
-      if (exit_status) ssh_channel_request_send_exit_status(client, *exit_status);
-      if (exit_signal)
-        ssh_channel_request_send_exit_signal(client, exit_signal->signal.c_str(),
-                                             exit_signal->core, exit_signal->errmsg.c_str(),
-                                             exit_signal->lang.c_str());
+      SendExitToClient();
       if (!eof_sent_to_client) ssh_channel_send_eof(client);
       eof_sent_to_client = true;
       ssh_channel_close(client);
@@ -456,8 +469,14 @@ void ChannelPair::Close(const std::string& notice) {
   FlushBacklogs();
   if (client != nullptr && !closed_client) {
     if (!client_closed) {
-      if (kind == Kind::kSession && !eof_sent_to_client)
-        ssh_channel_request_send_exit_status(client, 255);
+      if (kind == Kind::kSession && !eof_sent_to_client) {
+        // The target's own status if it came (its EOF waited for it), else 255.
+        if (exit_status || exit_signal) {
+          SendExitToClient();
+        } else {
+          ssh_channel_request_send_exit_status(client, 255);
+        }
+      }
       if (!eof_sent_to_client) ssh_channel_send_eof(client);
       ssh_channel_close(client);
     }

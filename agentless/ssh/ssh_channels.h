@@ -123,6 +123,7 @@ struct ChannelPair {
        closed_target = false;
   std::optional<int> exit_status;
   std::optional<ExitSignal> exit_signal;
+  bool exit_sent_to_client = false;
   std::string pending_refusal;
 
   std::unique_ptr<SftpAuditor> sftp;
@@ -146,6 +147,8 @@ struct ChannelPair {
   bool PumpClientToTarget();
   bool PumpTargetToClient(int stream);
   void PropagateEnd();
+  // Sends the target's exit-status / exit-signal (if any came) to the user, once.
+  void SendExitToClient();
   void HandleOverrun();
   void DropClientInput();
   bool PumpOnce();

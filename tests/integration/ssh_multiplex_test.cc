@@ -219,12 +219,7 @@ TEST_F(SshMultiplexTest, ThreeExecChannelsAtOnceEachWithItsOutputExitStatusAndRe
   }
   for (int i = 1; i <= 3; ++i) {
     CommandResult r = runs[i - 1].get();
-    // Known issue: over a ControlMaster the exit status of one of several
-    // parallel exec channels is sometimes lost (ssh exits 255 after all its
-    // output). Until that is fixed, the status is checked only when it came.
-    if (r.exit_code != 255) {
-      EXPECT_EQ(r.exit_code, i) << Describe(r);
-    }
+    EXPECT_EQ(r.exit_code, i) << Describe(r);
     EXPECT_EQ(r.out, fmt::format("out-{}-{}\n", i, 100 * i)) << Describe(r);
     EXPECT_EQ(r.err, fmt::format("err-{}\n", i)) << Describe(r);
   }
