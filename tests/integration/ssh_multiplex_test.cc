@@ -275,10 +275,8 @@ class SshMultiplexPolicyTest : public SshMultiplexTest {
     ASSERT_TRUE(denied.has_value()) << DumpEvents("policy.");
     EXPECT_THAT((*denied)["details"].value("reason", ""), HasSubstr("role-a"));
 
-    // Only the output: an exec right after an sftp channel on a master
-    // sometimes ends with status 255 after all its output (the exit status
-    // lost on the way, with or without the menu; not what this test is about).
     CommandResult r = RunCommand(MuxArgv({}, {"echo recorded-$((2*4))"}));
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
     EXPECT_EQ(r.out, "recorded-8\n") << Describe(r);
     // The menu's shell is still open: the exec is the one complete recording.
     nlohmann::json recs = WaitForCompleteRecordings(bob_.name, 1);
