@@ -48,28 +48,50 @@ absl::Status ValidateRoleNames(Broker& b, const std::vector<std::string>& roles)
   return absl::OkStatus();
 }
 
-absl::StatusOr<NewUser> CreateUser(Broker& b, std::string_view name, const SecretBytes& password,
-                                   const std::vector<std::string>& roles, const Actor& actor) {
-  if (auto st = ValidateUserName(name); !st.ok()) return st;
-  if (auto st = ValidateRoleNames(b, roles); !st.ok()) return st;
+namespace {
+
+// A new user's or a reset user's credentials: the Argon2id hash of
+// `password` and a fresh TOTP seed, sealed for the store.
+struct Credentials {
+  std::string password_hash;
+  std::string totp_seed_sealed;
+  SecretBytes seed;
+};
+
+absl::StatusOr<Credentials> MintCredentials(Broker& b, std::string_view name,
+                                            const SecretBytes& password) {
   if (auto st = auth::CheckPasswordAcceptable(password); !st.ok()) return st;
   auth::Argon2Params params;
   params.m_cost_kib = b.config().argon2_memory_kib;
   params.t_cost = b.config().argon2_iterations;
   auto hash = auth::HashPassword(password, params);
   if (!hash.ok()) return hash.status();
-  SecretBytes seed = auth::GenerateTotpSeed();
-  auto sealed = b.secret_box().Seal(seed, Authenticator::SeedAad(name));
+  Credentials c;
+  c.seed = auth::GenerateTotpSeed();
+  auto sealed = b.secret_box().Seal(c.seed, Authenticator::SeedAad(name));
   if (!sealed.ok()) return sealed.status();
+  c.password_hash = std::move(*hash);
+  c.totp_seed_sealed = std::move(*sealed);
+  return c;
+}
+
+}  // namespace
+
+absl::StatusOr<NewUser> CreateUser(Broker& b, std::string_view name, const SecretBytes& password,
+                                   const std::vector<std::string>& roles, const Actor& actor) {
+  if (auto st = ValidateUserName(name); !st.ok()) return st;
+  if (auto st = ValidateRoleNames(b, roles); !st.ok()) return st;
+  auto cred = MintCredentials(b, name, password);
+  if (!cred.ok()) return cred.status();
 
   NewUser out;
   out.record.name = std::string(name);
-  out.record.password_hash = *hash;
-  out.record.totp_seed_sealed = *sealed;
+  out.record.password_hash = cred->password_hash;
+  out.record.totp_seed_sealed = cred->totp_seed_sealed;
   out.record.roles = roles;
   out.record.created_at = b.clock()->NowUnix();
   if (auto st = b.users().Create(out.record); !st.ok()) return st;
-  out.otpauth_uri = auth::OtpauthUri(b.config().issuer, name, seed);
+  out.otpauth_uri = auth::OtpauthUri(b.config().issuer, name, cred->seed);
 
   if (auto st = AuditSuccess(b, actor, "admin.user_add", std::string(name), {{"roles", roles}});
       !st.ok())
@@ -83,15 +105,10 @@ absl::StatusOr<std::string> ResetUser(Broker& b, std::string_view name,
   if (auto st = auth::CheckPasswordAcceptable(password); !st.ok()) return st;
   auto rec = b.users().Get(name);
   if (!rec.ok()) return rec.status();
-  auth::Argon2Params params;
-  params.m_cost_kib = b.config().argon2_memory_kib;
-  params.t_cost = b.config().argon2_iterations;
-  auto hash = auth::HashPassword(password, params);
-  if (!hash.ok()) return hash.status();
-  SecretBytes seed = auth::GenerateTotpSeed();
-  auto sealed = b.secret_box().Seal(seed, Authenticator::SeedAad(name));
-  if (!sealed.ok()) return sealed.status();
-  auto generation = b.users().ResetCredentials(name, *hash, *sealed);
+  auto cred = MintCredentials(b, name, password);
+  if (!cred.ok()) return cred.status();
+  auto generation =
+      b.users().ResetCredentials(name, cred->password_hash, cred->totp_seed_sealed);
   if (!generation.ok()) return generation.status();
   if (auto st = b.tokens().RevokeUser(name); !st.ok()) return st;
   (void)b.users().ClearAuthFailures(name);
@@ -100,7 +117,7 @@ absl::StatusOr<std::string> ResetUser(Broker& b, std::string_view name,
   if (auto st = AuditSuccess(b, actor, "admin.user_reset", std::string(name), std::move(d));
       !st.ok())
     return st;
-  return auth::OtpauthUri(b.config().issuer, name, seed);
+  return auth::OtpauthUri(b.config().issuer, name, cred->seed);
 }
 
 absl::StatusOr<std::string> ResetTotp(Broker& b, std::string_view name, const Actor& actor) {
