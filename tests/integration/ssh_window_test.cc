@@ -123,12 +123,21 @@ TEST_F(SshWindowTest, ClientIgnoringTheWindowHasItsChannelsClosedAndMemoryStaysB
     // closed the channel.
     EXPECT_GT(ch["sent"].get<uint64_t>(), ch["granted"].get<uint64_t>()) << report.dump();
     EXPECT_TRUE(ch["closed"].get<bool>()) << report.dump();
+    // ... soon: of the 64 MiB it tried, only a few MiB got in.
+    EXPECT_LT(ch["sent"].get<uint64_t>(), 16 * kMiB) << report.dump();
   }
   // The rest of the connection carries on.
   EXPECT_EQ(report.value("alive", ""), "alive\n") << report.dump();
   // Bound: 4 channels x kMaxHeldPerStream (3 MiB) held by libssh at most,
   // with allocator slack; the unbounded broker took > 256 MiB here.
-  EXPECT_LT(growth, 64 * kMiB) << "broker RSS grew by " << growth / kMiB << " MiB";
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer keeps freed blocks in its quarantine (256 MiB by
+  // default), so RSS says little there; the per-channel bound above holds.
+  constexpr uint64_t kGrowthBound = 384 * kMiB;
+#else
+  constexpr uint64_t kGrowthBound = 64 * kMiB;
+#endif
+  EXPECT_LT(growth, kGrowthBound) << "broker RSS grew by " << growth / kMiB << " MiB";
   std::printf("broker RSS growth, 4 flooded channels: %.1f MiB; %s\n",
               static_cast<double>(growth) / kMiB, report["channels"].dump().c_str());
   EXPECT_EQ(during_result.exit_code, 0) << Describe(during_result);
