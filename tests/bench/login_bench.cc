@@ -29,15 +29,6 @@ namespace {
 
 constexpr char kBobPassword[] = "bob-bench-pw-42-long";
 
-long RssKiB(pid_t pid, const std::string& field = "VmRSS") {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::atol(line.c_str() + field.size() + 1);
-  }
-  return -1;
-}
-
 grpc::Status Login(const std::shared_ptr<grpc::Channel>& channel, const std::string& user,
                    const std::string& password, const std::string& code) {
   auto stub = v1::AuthService::NewStub(channel);
@@ -75,13 +66,13 @@ int main() {
   (void)Login(channel, "nobody", "x", "1");  // connect; one verification
   std::this_thread::sleep_for(std::chrono::seconds(1));
   const pid_t pid = broker.pid();
-  const long idle = RssKiB(pid);
+  const long idle = ProcStatusKib(pid);
 
   std::atomic<bool> sampling{true};
   std::atomic<long> peak{idle};
   std::thread sampler([&] {
     while (sampling) {
-      long now = RssKiB(pid);
+      long now = ProcStatusKib(pid);
       if (now > peak) peak = now;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
@@ -114,8 +105,8 @@ int main() {
   sampling = false;
   sampler.join();
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  const long after = RssKiB(pid);
-  const long hwm = RssKiB(pid, "VmHWM");
+  const long after = ProcStatusKib(pid);
+  const long hwm = ProcStatusKib(pid, "VmHWM");
 
   const auto mib = [](long kib) { return static_cast<double>(kib) / 1024.0; };
   std::printf("login flood: %d parallel unauthenticated Login calls, Argon2id 19 MiB, %u CPUs\n",

@@ -144,15 +144,6 @@ std::vector<double> EchoLatency(const std::string& config, const std::string& ho
   return ms;
 }
 
-long RssKiB(pid_t pid, const char* field = "VmRSS:") {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(f, line)) {
-    if (line.rfind(field, 0) == 0) return std::atol(line.c_str() + std::strlen(field));
-  }
-  return -1;
-}
-
 pid_t SpawnSsh(const std::string& config, const std::string& host, const std::string& command,
                const std::string& in_file) {
   pid_t pid = fork();
@@ -196,7 +187,7 @@ std::vector<pid_t> Descendants(pid_t root) {
 // Sum of VmRSS (KiB) of every process below `root`.
 long DescendantsRssKiB(pid_t root) {
   long sum = 0;
-  for (pid_t p : Descendants(root)) sum += std::max(0L, RssKiB(p));
+  for (pid_t p : Descendants(root)) sum += std::max(0L, ProcStatusKib(p));
   return sum;
 }
 
@@ -338,7 +329,7 @@ int main() {
       return (after - before) / 1024.0;
     };
     const pid_t bpid = broker.pid();
-    const double idle_mib = idle_cost(via, "rtu-01", [&] { return RssKiB(bpid); });
+    const double idle_mib = idle_cost(via, "rtu-01", [&] { return ProcStatusKib(bpid); });
     const double sshd_mib =
         idle_cost(base_cfg, "direct", [&] { return DescendantsRssKiB(target.pid()); });
     // A stock client keeps to the window: 100 MiB to a command that never
@@ -346,10 +337,10 @@ int main() {
     const std::string flood_file = dir.Join("flood.bin");
     RunCommand({"sh", "-c", "head -c 100M /dev/zero > " + flood_file});
     long peak = 0;
-    const long stock0 = RssKiB(bpid);
+    const long stock0 = ProcStatusKib(bpid);
     pid_t sp = SpawnSsh(via, "rtu-01", "sleep 6", flood_file);
     for (;;) {
-      peak = std::max(peak, RssKiB(bpid));
+      peak = std::max(peak, ProcStatusKib(bpid));
       int st;
       if (waitpid(sp, &st, WNOHANG) == sp) break;
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -366,7 +357,7 @@ int main() {
       ::mkdir(askpass.c_str(), 0700);
       (void)WriteWholeFile(askpass + "/password", password + "\n", 0600);
       (void)WriteWholeFile(askpass + "/code", TotpCode(*s) + "\n", 0600);
-      const long r0 = RssKiB(bpid);
+      const long r0 = ProcStatusKib(bpid);
       long top = r0;
       pid_t pid = fork();
       if (pid == 0) {
@@ -385,7 +376,7 @@ int main() {
       }
       int st = 0;
       for (int i = 0;; ++i) {
-        top = std::max(top, RssKiB(bpid));
+        top = std::max(top, ProcStatusKib(bpid));
         if (i % 10 == 0) NoteSleepsBelow(target.pid(), &sleeps);
         if (waitpid(pid, &st, WNOHANG) == pid) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -529,7 +520,7 @@ int main() {
   std::fflush(stdout);
 
   const pid_t bpid = broker.pid();
-  const long rss0 = RssKiB(bpid);
+  const long rss0 = ProcStatusKib(bpid);
   std::vector<pid_t> idle;
   auto t0 = Clock::now();
   // Opened in batches of 50, each batch live before the next (the broker
@@ -547,7 +538,7 @@ int main() {
   }
   std::this_thread::sleep_for(std::chrono::seconds(2));
   live = LiveSessions(broker);
-  const long rss_idle = RssKiB(bpid);
+  const long rss_idle = ProcStatusKib(bpid);
   std::printf("broker RSS (MiB): at start %.1f; %d idle sessions live (of %d, %.0f s to open) %.1f  "
               "(target <= 512 at 1000)\n",
               rss0 / 1024.0, live, idle_n, Seconds(Clock::now() - t0), rss_idle / 1024.0);
@@ -565,7 +556,7 @@ int main() {
   for (int i = 0; i < busy_n; ++i) busy.push_back(SpawnSsh(via, "rtu-01", "cat >/dev/null", busy_file));
   int done = 0;
   while (done < busy_n) {
-    rss_busy = std::max(rss_busy, RssKiB(bpid));
+    rss_busy = std::max(rss_busy, ProcStatusKib(bpid));
     int st;
     pid_t p = waitpid(-1, &st, WNOHANG);
     if (p > 0) {

@@ -38,15 +38,6 @@ allow:
 )";
 
 // VmRSS or VmHWM (peak) of `pid` in KiB, from /proc; -1 if unreadable.
-long ProcKib(pid_t pid, const std::string& field) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(field + ":", 0) == 0) return std::stol(line.substr(field.size() + 1));
-  }
-  return -1;
-}
-
 class HostileLoginTest : public BrokerTest {
  protected:
   nlohmann::json AuditJson(const std::vector<std::string>& extra = {}) {
@@ -310,7 +301,7 @@ TEST_F(HostileLoginTest, LoginFloodKeepsMemoryBoundedAndLetsALegitimateLoginThro
   auto channel = ApiChannel(broker());
   ASSERT_TRUE(GrpcLogin(channel, "nobody", "x", "1").error_code() ==
               grpc::StatusCode::UNAUTHENTICATED);  // warm the channel
-  const long idle_kib = ProcKib(broker().pid(), "VmRSS");
+  const long idle_kib = ProcStatusKib(broker().pid(), "VmRSS");
   ASSERT_GT(idle_kib, 0);
 
   std::atomic<int> done{0};
@@ -333,9 +324,9 @@ TEST_F(HostileLoginTest, LoginFloodKeepsMemoryBoundedAndLetsALegitimateLoginThro
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   } while (std::chrono::steady_clock::now() < deadline);
   for (auto& t : flood) t.join();
-  const long peak_kib = ProcKib(broker().pid(), "VmHWM");
+  const long peak_kib = ProcStatusKib(broker().pid(), "VmHWM");
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  const long after_kib = ProcKib(broker().pid(), "VmRSS");
+  const long after_kib = ProcStatusKib(broker().pid(), "VmRSS");
   std::printf("login flood: idle %ld KiB, peak %ld KiB, after %ld KiB, legit login after %d tries\n",
               idle_kib, peak_kib, after_kib, tries);
   EXPECT_TRUE(legit.ok()) << Describe(legit) << " after " << tries << " tries";

@@ -27,12 +27,8 @@ using ::testing::HasSubstr;
 
 // Resident set size of `pid` in bytes (VmRSS), 0 if unreadable.
 uint64_t RssBytes(pid_t pid) {
-  std::ifstream in(fmt::format("/proc/{}/status", pid));
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::stoull(line.substr(6)) * 1024;
-  }
-  return 0;
+  const long kib = ProcStatusKib(pid);
+  return kib < 0 ? 0 : static_cast<uint64_t>(kib) * 1024;
 }
 
 constexpr uint64_t kMiB = 1 << 20;

@@ -255,4 +255,14 @@ int ConnectLoopback(int port) {
   return fd;
 }
 
+long ProcStatusKib(int pid, std::string_view field) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  const std::string prefix = fmt::format("{}:", field);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(prefix, 0) == 0) return std::atol(line.c_str() + prefix.size());
+  }
+  return -1;
+}
+
 }  // namespace portcullis::testing

@@ -61,6 +61,10 @@ int ConnectLoopback(int port);
 [[nodiscard]] absl::Status WriteWholeFile(const std::string& path, std::string_view data,
                                           int mode = 0644);
 
+// A "kB" field of /proc/PID/status (VmRSS, VmHWM, ...) in KiB; -1 if the
+// process or the field cannot be read.
+long ProcStatusKib(int pid, std::string_view field = "VmRSS");
+
 // The login name of the current user (getpwuid(getuid())); "" if unknown.
 std::string CurrentUserName();
 
