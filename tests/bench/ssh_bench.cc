@@ -2,6 +2,9 @@
 // run on loopback (`make bench`; never a timed unit test):
 //  * a 256 MiB stream to `cat >/dev/null` through portcullis (recording on)
 //    vs directly to the same sshd vs OpenSSH ProxyJump through a second sshd;
+//  * download: the same stream target -> user as a command's output and as
+//    an scp download, recorded and unrecorded, vs direct and ProxyJump
+//    (BENCH_ONLY=download runs only this part);
 //  * recording overhead: terminal text target -> user through a recording
 //    broker vs an identical one that discards it (runs alternated);
 //  * session setup (connect to first command output);
@@ -74,6 +77,29 @@ double TimeSsh(const std::string& config, const std::string& host, const std::st
   waitpid(pid, &st, 0);
   double s = Seconds(Clock::now() - t0);
   if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) Die("ssh " + host + " " + command + " failed");
+  return s;
+}
+
+// Wall time of `argv` (stdin /dev/null, stdout /dev/null); dies unless it
+// exits 0.
+double TimeCommand(const std::vector<std::string>& argv) {
+  auto t0 = Clock::now();
+  pid_t pid = fork();
+  if (pid == 0) {
+    int in = open("/dev/null", O_RDONLY);
+    int out = open("/dev/null", O_WRONLY);
+    dup2(in, 0);
+    dup2(out, 1);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  double s = Seconds(Clock::now() - t0);
+  if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) Die(argv[0] + " " + argv.back() + " failed");
   return s;
 }
 
@@ -411,6 +437,52 @@ int main() {
 
   const std::string file = dir.Join("stream.bin");
   RunCommand({"sh", "-c", "head -c " + std::to_string(mib) + "M /dev/urandom > " + file});
+
+  // Target -> user: `mib` MiB of binary as a command's output (`cat FILE`
+  // to the client's stdout) and as an scp download (SFTP, OpenSSH's
+  // default), via the recording broker, the discarding one, directly and
+  // through ProxyJump. Runs alternate; median of BENCH_ROUNDS.
+  auto download_bench = [&] {
+    const int n = EnvInt("BENCH_ROUNDS", 5);
+    const std::string cat_file = "cat " + file;
+    const std::string dest = dir.Join("download.bin");
+    struct Path {
+      const char* name;
+      std::string cfg, host;
+      std::vector<double> cat, scp;
+    };
+    std::vector<Path> paths = {{"direct", base_cfg, "direct", {}, {}},
+                               {"OpenSSH ProxyJump", base_cfg, "viajump", {}, {}},
+                               {"via portcullis, unrecorded", unrec_via, "rtu-01", {}, {}},
+                               {"via portcullis, recorded", via, "rtu-01", {}, {}}};
+    for (auto& p : paths) TimeSsh(p.cfg, p.host, "true", "");  // warm-up
+    for (int i = 0; i < n; ++i) {
+      for (size_t k = 0; k < paths.size(); ++k) {
+        Path& p = paths[(k + static_cast<size_t>(i)) % paths.size()];
+        p.cat.push_back(TimeSsh(p.cfg, p.host, cat_file, ""));
+        p.scp.push_back(
+            TimeCommand({"scp", "-q", "-F", p.cfg, p.host + ":" + file, dest}));
+        std::filesystem::remove(dest);
+      }
+    }
+    std::printf("download, %d MiB target -> user (MiB/s, median of %d, incl. setup; targets: "
+                ">= 0.90 x direct unrecorded, >= 0.80 x direct recorded)\n",
+                mib, n);
+    const double cat_direct = mib / Median(paths[0].cat);
+    const double scp_direct = mib / Median(paths[0].scp);
+    for (const auto& p : paths) {
+      const double c = mib / Median(p.cat), sc = mib / Median(p.scp);
+      std::printf("  %-28s cat %7.1f (%.2f x direct)   scp %7.1f (%.2f x direct)\n", p.name, c,
+                  c / cat_direct, sc, sc / scp_direct);
+    }
+    std::fflush(stdout);
+  };
+  if (const char* only = std::getenv("BENCH_ONLY"); only && std::string(only) == "download") {
+    download_bench();
+    (void)unrec.Stop();
+    if (auto st = broker.Stop(); !st.ok()) Die(std::string(st.message()));
+    return 0;
+  }
   std::printf("SSH access path benchmark (loopback, %d MiB stream, recording on)\n", mib);
   std::fflush(stdout);
 
@@ -469,6 +541,7 @@ int main() {
       upload(via, &up_rec);
     }
   }
+  download_bench();
   if (auto st = unrec.Stop(); !st.ok()) Die(std::string(st.message()));
   const double dl_direct = mib / Median(t_direct);
   const double dl_rec = mib / Median(t_rec);
@@ -543,10 +616,13 @@ int main() {
               "(target <= 512 at 1000)\n",
               rss0 / 1024.0, live, idle_n, Seconds(Clock::now() - t0), rss_idle / 1024.0);
   std::fflush(stdout);
+  // Without a pty, the target's `sleep` outlives its session: note them
+  // while they are still below the target's sshd, and end them by PID.
+  std::set<pid_t> sleeps;
+  NoteSleepsBelow(target.pid(), &sleeps);
   for (pid_t p : idle) kill(p, SIGTERM);
   for (pid_t p : idle) waitpid(p, nullptr, 0);
-  // Without a pty, the target's `sleep` outlives its session: end them.
-  RunCommand({"pkill", "-f", "^sleep 3607$"});
+  for (pid_t p : sleeps) kill(p, SIGTERM);
 
   const std::string busy_file = dir.Join("busy.bin");
   RunCommand({"sh", "-c", "head -c 32M /dev/urandom > " + busy_file});
