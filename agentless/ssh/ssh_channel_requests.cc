@@ -182,11 +182,9 @@ bool SshConnection::ExecAllowed(ChannelPair* p, const std::string& cmd, const Ex
   // exec: false leaves only what `scp -O` itself sends, which file_transfer
   // governs; a disguised scp or an SFTP server run by exec is an exec.
   if (!decision_.exec && !(ec.kind == ExecKind::kScp && ec.plain)) {
-    Audit("policy.decision", target_name_, "denied",
-          {{"request", "exec"},
-           {"command", std::string(std::string_view(cmd).substr(0, 256))},
-           {"role", decision_.role},
-           {"reason", fmt::format("role {} exec: false", decision_.role)}});
+    AuditDecision(session::RequestKind::kExec, target_name_,
+                  Refusal(decision_, "exec", fmt::format("role {} exec: false", decision_.role)),
+                  {{"command", std::string(std::string_view(cmd).substr(0, 256))}});
     p->Refuse(fmt::format(
         "portcullis: exec commands are not allowed (role {} exec: false); use an interactive "
         "shell, or sftp / scp for files",
@@ -221,13 +219,11 @@ void SshConnection::AttachSftpAuditor(ChannelPair* p) {
   };
   cb.allow = [this, base](const SftpRequest& req) {
     if (base(req)) return true;
-    Audit("policy.decision", target_name_, "denied",
-          {{"session", id_},
-           {"request", "sftp"},
-           {"path", AuditPath(req.path)},
-           {"writes", req.ModifiesTarget()},
-           {"reason", fmt::format("role {} file_transfer: {}", decision_.role,
-                                  policy::FileTransferName(decision_.file_transfer))}});
+    AuditDecision(session::RequestKind::kSftp, target_name_,
+                  Refusal(decision_, "file_transfer",
+                          fmt::format("role {} file_transfer: {}", decision_.role,
+                                      policy::FileTransferName(decision_.file_transfer))),
+                  {{"path", AuditPath(req.path)}, {"writes", req.ModifiesTarget()}});
     return false;
   };
   p->sftp = std::make_unique<SftpAuditor>(std::move(cb));

@@ -102,127 +102,79 @@ bool SshConnection::Handshake() {
   return true;
 }
 
-std::string SshConnection::DenialLine(const std::string& target, const std::string& login,
-                                      const policy::Decision& d, bool visible) const {
-  if (!visible) return fmt::format("portcullis: access to {} denied by policy", target);
-  return fmt::format("portcullis: access to {}@{} denied by policy: {}",
-                     login.empty() ? "(default login)" : login, target, d.reason);
+void SshConnection::AuditDecision(session::RequestKind kind, const std::string& subject,
+                                  const policy::Decision& d, nlohmann::json extra) {
+  auto st = broker_->admitter().AuditDecision(
+      Request(target_name_, login_.empty() ? address_.login : login_), subject, kind, d,
+      std::move(extra));
+  if (!st.ok()) {
+    spdlog::error("[{}] cannot write audit event policy.decision: {}", id_, st.message());
+    RequestEnd(session::EndReason::kError, "portcullis: the audit log is unavailable; closing.");
+  }
+}
+
+policy::Decision SshConnection::Refusal(const policy::Decision& base, std::string rule,
+                                        std::string reason) {
+  policy::Decision d;
+  d.allowed = false;
+  d.role = base.role;
+  d.rule = std::move(rule);
+  d.reason = std::move(reason);
+  return d;
+}
+
+session::AdmissionRequest SshConnection::Request(const std::string& target,
+                                                 const std::string& login) const {
+  session::AdmissionRequest r;
+  r.user = identity_.user;
+  r.roles = identity_.roles;
+  r.source = source_;
+  r.session_id = id_;
+  r.target = target;
+  r.login = login;
+  r.protocol = policy::Protocol::kSsh;
+  return r;
 }
 
 void SshConnection::OpenTarget(const SshAddress& addr) {
-  auto rec = broker_->targets().Get(addr.target);
-  policy::TargetInfo ti;
-  ti.name = addr.target;
-  bool visible = false;
-  if (rec.ok()) {
-    ti.labels = rec->labels;
-    auto proto = policy::ParseProtocol(rec->protocol);
-    if (proto.ok()) ti.protocol = *proto;
-    visible = broker_->authority().CanSee(identity_.roles, ti);
-  }
-  if (!rec.ok() || rec->protocol != "ssh") {
-    // Same answer for a missing target and a forbidden one.
-    Audit("policy.decision", addr.target, "denied",
-          {{"login", addr.login},
-           {"protocol", "ssh"},
-           {"rule", "default-deny"},
-           {"reason", rec.ok() ? "target does not speak ssh" : "no such target"}});
-    denial_ = DenialLine(addr.target, addr.login, {}, false);
-    return;
-  }
-  policy::AccessRequest req;
-  req.user = identity_.user;
-  req.role_names = identity_.roles;
-  req.target = ti;
-  req.login = addr.login;
-  req.protocol = policy::Protocol::kSsh;
-  req.at = broker_->clock()->Now();
+  session::Admitter& admitter = broker_->admitter();
+  const session::AdmissionRequest req = Request(addr.target, addr.login);
   // Local until the target is connected: a failed attempt must not leave
   // its decision in force for a target admitted by another one.
-  policy::Decision decision = broker_->authority().Decide(req);
-  if (decision.allowed && decision.require_approval) {
-    decision.allowed = false;
-    decision.rule = "approval-required";
-    decision.reason = fmt::format(
-        "role {} requires an approval, and approvals are not available in this release",
-        decision.role);
-  }
-  Audit("policy.decision", addr.target, decision.allowed ? "allowed" : "denied",
-        {{"login", decision.allowed ? decision.login : addr.login},
-         {"protocol", "ssh"},
-         {"role", decision.role},
-         {"rule", decision.rule},
-         {"reason", decision.reason}});
-  if (!decision.allowed) {
-    denial_ = DenialLine(addr.target, addr.login, decision, visible);
+  auto admitted = admitter.Admit(req);
+  if (!admitted.ok()) {
+    denial_ = std::string(admitted.status().message());
     return;
   }
-  if (recorders_ == nullptr) {
-    denial_ = "portcullis: sessions cannot be recorded on this broker; refused";
-    return;
-  }
-  if (auto st = recorders_->Ready(); !st.ok()) {
-    Audit("session.refused", addr.target, "denied",
-          {{"reason", fmt::format("recordings cannot be written: {}", st.message())}});
-    denial_ = "portcullis: recordings cannot be written right now, so sessions are refused";
-    return;
-  }
-  const std::string login = decision.login;
+  const session::Admission& a = *admitted;
   TargetEndpoint ep;
-  ep.name = rec->name;
-  ep.address = rec->address;
-  ep.login = login;
-  ep.crypto_profile = rec->crypto_profile;
-  ep.pinned_host_key = rec->host_key;
+  ep.name = a.target.name;
+  ep.address = a.target.address;
+  ep.login = a.login();
+  ep.crypto_profile = a.target.crypto_profile;
+  ep.pinned_host_key = a.target.host_key;
   ep.timeout = broker_->config().ssh_target_timeout;
-  const bool tunnels = !decision.tunnels.empty();
-  auto conn = ConnectTarget(ep, [&](const std::string& blob)
-                                    -> absl::StatusOr<ca::IssuedCertificate> {
-    ca::TargetCertRequest cr;
-    cr.subject_public_blob = blob;
-    cr.user = identity_.user;
-    cr.session_id = id_;
-    cr.login = login;
-    cr.permit_pty = true;
-    cr.permit_port_forwarding = tunnels;
-    auto cert = broker_->authority().IssueTargetCertificate(cr);
-    if (cert.ok()) {
-      Audit("ca.cert_issued", rec->name,
-            "success",
-            {{"serial", cert->serial},
-             {"key_id", cert->key_id},
-             {"principal", login},
-             {"valid_before", cert->valid_before}});
-    }
-    return cert;
+  const bool tunnels = !a.decision.tunnels.empty();
+  auto conn = ConnectTarget(ep, [&](const std::string& blob) {
+    return admitter.IssueCertificate(req, a, blob, tunnels);
   });
   if (!conn.ok()) {
-    const bool changed = conn.status().code() == absl::StatusCode::kFailedPrecondition;
-    Audit(changed ? "target.host_key_mismatch" : "session.target_failed", rec->name, "failure",
-          {{"error", std::string(conn.status().message())}, {"login", login}});
-    denial_ = fmt::format("portcullis: {}", conn.status().message());
+    denial_ = admitter.ConnectFailed(req, a, conn.status());
     return;
   }
-  if (conn->first_use) {
-    auto st = broker_->targets().PinHostKey(rec->name, conn->host_key);
-    if (!st.ok()) {
-      Audit("target.host_key_mismatch", rec->name, "failure",
-            {{"error", std::string(st.message())}, {"presented", conn->host_key}});
-      denial_ = fmt::format("portcullis: host key of {} changed; the session is refused",
-                            rec->name);
-      return;
-    }
-    Audit("target.host_key_pinned", rec->name, "success",
-          {{"host_key", conn->host_key}, {"how", "trust on first use"}});
+  if (auto st = admitter.AcceptHostKey(req, a, conn->host_key, conn->first_use); !st.ok()) {
+    denial_ = std::string(st.message());
+    return;
   }
   // Connected: the decision that admitted this target is the one in force
   // for every channel of the connection.
-  decision_ = std::move(decision);
-  login_ = login;
-  target_address_ = rec->address;
+  decision_ = a.decision;
+  login_ = a.login();
+  target_address_ = a.target.address;
   cert_serial_ = conn->cert.serial;
   target_ = std::move(conn->session);
-  target_name_ = rec->name;
+  target_name_ = a.target.name;
+  admission_ = std::move(*admitted);
   ssh_set_blocking(target_.get(), 0);
 }
 

@@ -23,6 +23,7 @@
 #include "agentless/ssh/ssh_auth.h"
 #include "auth/policy/engine.h"
 #include "broker/core/broker.h"
+#include "broker/session/admission.h"
 #include "broker/session/live_session.h"
 #include "broker/session/recorder.h"
 #include "broker/session/session_registry.h"
@@ -102,8 +103,18 @@ class SshConnection final : public session::LiveSession {
   // the user) when ssh.max_channels_per_connection channels are open.
   bool ChannelAllowed(const char* kind);
   void RegisterSession();
-  std::string DenialLine(const std::string& target, const std::string& login,
-                         const policy::Decision& d, bool visible) const;
+  // A policy.decision row (the one schema, session::DecisionDetails) for a
+  // request inside this connection; the login is the admitted one (or the
+  // requested one before admission). A row that cannot be stored ends the
+  // session, as Audit() does.
+  void AuditDecision(session::RequestKind kind, const std::string& subject,
+                     const policy::Decision& d, nlohmann::json extra);
+  // A denial taken inside the session under the admitting decision `base`
+  // (its role), by `rule` for `reason`.
+  static policy::Decision Refusal(const policy::Decision& base, std::string rule,
+                                  std::string reason);
+  // The admission request for `target` as this connection's user.
+  session::AdmissionRequest Request(const std::string& target, const std::string& login) const;
   // Decides and connects to `addr`'s target. Only when the connection
   // succeeds are target_ and the decision that admitted it (decision_,
   // login_, target_address_, cert_serial_, target_name_) set, together; on
@@ -140,6 +151,7 @@ class SshConnection final : public session::LiveSession {
   std::string login_;
   std::string target_address_;  // HOST:PORT of the admitted target
   policy::Decision decision_;
+  std::optional<session::Admission> admission_;  // the admitted target, with decision_
   std::optional<std::string> denial_;  // one line for the user's terminal
   uint64_t cert_serial_ = 0;
   TimePoint started_{};

@@ -18,14 +18,8 @@ namespace portcullis::ssh {
 
 void SshConnection::ShowMenu(ChannelPair* p) {
   p->menu_targets.clear();
-  auto all = broker_->targets().List();
-  if (all.ok()) {
-    for (const auto& t : *all) {
-      if (t.protocol != "ssh") continue;
-      policy::TargetInfo ti{t.name, t.labels, policy::Protocol::kSsh};
-      if (broker_->authority().CanSee(identity_.roles, ti)) p->menu_targets.push_back(t.name);
-    }
-  }
+  auto visible = broker_->admitter().VisibleTargets(identity_.roles, policy::Protocol::kSsh);
+  if (visible.ok()) p->menu_targets = std::move(*visible);
   const std::string title = fmt::format("Portcullis: targets {} may reach", identity_.user);
   if (p->menu_targets.empty()) {
     p->TellUser(title);
@@ -99,11 +93,10 @@ void SshConnection::ChooseTarget(ChannelPair* p, const std::string& line) {
     // One connection, one target: another menu on this connection (e.g. a
     // second channel of a multiplexing client) may not replace the target
     // that the other channels use.
-    Audit("policy.decision", name, "denied",
-          {{"login", address_.login},
-           {"protocol", "ssh"},
-           {"rule", "one-target-per-connection"},
-           {"reason", fmt::format("the connection is already connected to {}", target_name_)}});
+    AuditDecision(session::RequestKind::kTarget, name,
+                  Refusal({}, "one-target-per-connection",
+                          fmt::format("the connection is already connected to {}", target_name_)),
+                  {});
     p->Refuse(fmt::format(
         "portcullis: this connection is already connected to {}; open a new connection to "
         "reach another target",

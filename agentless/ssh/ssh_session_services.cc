@@ -24,24 +24,15 @@ int SshConnection::OpenTunnel(ssh_message msg) {
   const int orig_port = ssh_message_channel_request_open_originator_port(msg);
   const std::string dest = fmt::format("{}:{}", host ? host : "", port);
   if (!target_ || denial_ || ending_ || host == nullptr) {
-    Audit("policy.decision", target_name_.empty() ? "(none)" : target_name_, "denied",
-          {{"tunnel", dest}, {"reason", "no admitted target on this connection"}});
+    AuditDecision(session::RequestKind::kTunnel, target_name_.empty() ? "(none)" : target_name_,
+                  Refusal({}, "no-target", "no admitted target on this connection"),
+                  {{"destination", dest}});
     return 1;
   }
   if (!ChannelAllowed("tunnel")) return 1;  // "administratively prohibited"
-  policy::AccessRequest req;
-  req.user = identity_.user;
-  req.role_names = identity_.roles;
-  auto rec = broker_->targets().Get(target_name_);
-  if (!rec.ok()) return 1;
-  req.target = policy::TargetInfo{rec->name, rec->labels, policy::Protocol::kSsh};
-  req.login = login_;
-  req.protocol = policy::Protocol::kTcp;
-  req.at = broker_->clock()->Now();
-  req.tunnel = dest;
-  policy::Decision d = broker_->authority().Decide(req);
-  Audit("policy.decision", target_name_, d.allowed ? "allowed" : "denied",
-        {{"tunnel", dest}, {"role", d.role}, {"rule", d.rule}, {"reason", d.reason}});
+  // The target's labels as admitted; the role table as it is now.
+  policy::Decision d =
+      broker_->admitter().DecideTunnel(Request(target_name_, login_), *admission_, dest);
   if (!d.allowed) return 1;  // "open failed: administratively prohibited"
   ssh_channel t = ssh_channel_new(target_.get());
   if (t == nullptr) return 1;
@@ -73,12 +64,16 @@ int SshConnection::OpenTunnel(ssh_message msg) {
 
 bool SshConnection::TransferAllowed(policy::TransferDirection dir, const std::string& path) {
   const bool ok = policy::TransferPermitted(decision_.file_transfer, dir);
-  Audit("policy.decision", target_name_, ok ? "allowed" : "denied",
-        {{"transfer", std::string(policy::TransferDirectionName(dir))},
-         {"path", AuditPath(path)},
-         {"role", decision_.role},
-         {"reason", fmt::format("role {} file_transfer: {}", decision_.role,
-                                policy::FileTransferName(decision_.file_transfer))}});
+  policy::Decision d = Refusal(decision_, "file_transfer",
+                               fmt::format("role {} file_transfer: {}", decision_.role,
+                                           policy::FileTransferName(decision_.file_transfer)));
+  if (ok) {
+    d.allowed = true;
+    d.rule = std::string(policy::kRuleAllow);
+  }
+  AuditDecision(session::RequestKind::kTransfer, target_name_, d,
+                {{"direction", std::string(policy::TransferDirectionName(dir))},
+                 {"path", AuditPath(path)}});
   return ok;
 }
 

@@ -45,6 +45,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "broker/audit/audit_event.h"
 #include "broker/common/clock.h"
 #include "broker/store/database.h"
 
@@ -56,15 +57,6 @@ inline constexpr size_t kMaxAuditTypeBytes = 128;
 inline constexpr size_t kMaxAuditFieldBytes = 1024;
 inline constexpr size_t kMaxAuditDetailsBytes = 64 * 1024;  // details.dump()
 inline constexpr int kMaxAuditListLimit = 100000;
-
-struct AuditEvent {
-  std::string type;     // e.g. "auth.login", "policy.decision", "ca.cert_issued"
-  std::string actor;    // user name or "system"
-  std::string subject;  // target, user, role, serial...
-  std::string outcome;  // "success" | "failure" | "allow" | "deny" | ...
-  std::string source;   // client address, e.g. "ipv4:127.0.0.1:53122"; may be empty
-  nlohmann::json details = nlohmann::json::object();  // structured; NEVER secrets
-};
 
 struct AuditRow {
   int64_t seq = 0;
@@ -96,7 +88,7 @@ struct VerifyResult {
   std::string message;
 };
 
-class AuditLog {
+class AuditLog final : public AuditWriter {
  public:
   // `anchor_path`: the anchor file; empty = no anchor (tail deletion then
   // goes undetected).
@@ -108,7 +100,7 @@ class AuditLog {
   // FailedPrecondition if called inside Database::InTransaction() (the anchor
   // cannot be rolled back with it). If only the anchor write fails, the row
   // stays committed and Internal is returned.
-  [[nodiscard]] absl::StatusOr<int64_t> Append(const AuditEvent& e);
+  [[nodiscard]] absl::StatusOr<int64_t> Append(const AuditEvent& e) override;
   // Matching rows, ascending seq.
   [[nodiscard]] absl::StatusOr<std::vector<AuditRow>> List(const AuditFilter& f) const;
   // Walks every row: recomputes each hash (edited row), checks seq

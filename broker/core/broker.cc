@@ -102,6 +102,14 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
     rec.observer = b->catalogue_.get();
     b->recorders_ = std::make_unique<recorder::AsciicastFactory>(std::move(rec), clock);
   }
+  b->target_directory_ = std::make_unique<StoreTargetDirectory>(&b->targets_);
+  session::AdmissionServices adm;
+  adm.targets = b->target_directory_.get();
+  adm.authority = b->authority_.get();
+  adm.audit = b->audit_.get();
+  adm.recorders = b->recorders_.get();
+  adm.clock = clock;
+  b->admitter_ = std::make_unique<session::Admitter>(adm);
   return b;
 }
 

@@ -16,7 +16,9 @@
 #include "broker/core/local_authority.h"
 #include "broker/core/recording_catalogue.h"
 #include "broker/core/role_table.h"
+#include "broker/core/store_target_directory.h"
 #include "broker/core/token_manager.h"
+#include "broker/session/admission.h"
 #include "broker/session/recorder.h"
 #include "broker/session/session_registry.h"
 #include "broker/store/database.h"
@@ -69,6 +71,10 @@ class Broker {
   RecordingCatalogue& recording_catalogue() { return *catalogue_; }
   // Seals recordings: the authority's recording key (keys/recording_ed25519).
   session::RecordingSigner& recording_signer() { return *authority_; }
+  // The targets as protocol code sees them.
+  session::TargetDirectory& target_directory() { return *target_directory_; }
+  // The one admission step of every access path.
+  session::Admitter& admitter() { return *admitter_; }
 
  private:
   Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<store::Database> db,
@@ -94,6 +100,8 @@ class Broker {
   std::unique_ptr<SessionRegistry> sessions_;
   std::unique_ptr<RecordingCatalogue> catalogue_;  // outlives recorders_
   std::unique_ptr<session::RecorderFactory> recorders_;
+  std::unique_ptr<StoreTargetDirectory> target_directory_;
+  std::unique_ptr<session::Admitter> admitter_;
 };
 
 }  // namespace portcullis::core

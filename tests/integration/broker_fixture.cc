@@ -41,8 +41,18 @@ std::string DescribeStatus(int status) {
 
 }  // namespace
 
-std::string DaemonPath() { return PC_BUILD_DIR "/broker/daemon/portcullisd"; }
-std::string CliPath() { return PC_BUILD_DIR "/broker/cli/portcullis"; }
+namespace {
+// PORTCULLIS_TEST_BIN_DIR runs the tests against another build's
+// portcullisd and portcullis (e.g. an older commit, to see a regression test
+// fail there); unset, the binaries of this build.
+std::string BinDir(std::string_view sub) {
+  const char* dir = std::getenv("PORTCULLIS_TEST_BIN_DIR");
+  if (dir != nullptr && *dir != '\0') return fmt::format("{}/{}", dir, sub);
+  return fmt::format("{}/{}", PC_BUILD_DIR, sub);
+}
+}  // namespace
+std::string DaemonPath() { return BinDir("broker/daemon/portcullisd"); }
+std::string CliPath() { return BinDir("broker/cli/portcullis"); }
 
 BrokerFixture::BrokerFixture(BrokerOptions options)
     : options_(std::move(options)), dir_("pc-broker-it") {

@@ -89,7 +89,7 @@ TEST_F(SshExecTransferTest, DisguisedScpUploadsAreRefusedLikeScp) {
         << Describe(r);
     EXPECT_NE(::access((dir + "/up.txt").c_str(), F_OK), 0) << "the file must not reach the target";
     auto refusal = WaitForEvent("policy.decision", [&](const nlohmann::json& e) {
-      return e["actor"] == u.name && e["outcome"] == "denied" && DetailIs(e, "transfer", "upload");
+      return e["actor"] == u.name && e["outcome"] == "denied" && DetailIs(e, "direction", "upload");
     });
     ASSERT_TRUE(refusal.has_value()) << DumpEvents("policy.");
     EXPECT_TRUE(DetailIs(*refusal, "path", dir)) << refusal->dump();

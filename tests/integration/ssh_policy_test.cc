@@ -152,7 +152,7 @@ TEST_F(SshPolicyTest, UploadRefusedWhereTheRoleAllowsOnlyDownload) {
       << Describe(r);
   EXPECT_NE(::access(remote_new.c_str(), F_OK), 0) << "the file must not reach the target";
   auto refusal = WaitForEvent("policy.decision", [&](const nlohmann::json& e) {
-    return e["actor"] == a.name && e["outcome"] == "denied" && DetailIs(e, "transfer", "upload");
+    return e["actor"] == a.name && e["outcome"] == "denied" && DetailIs(e, "direction", "upload");
   });
   ASSERT_TRUE(refusal.has_value()) << DumpEvents("policy.");
   EXPECT_TRUE(DetailIs(*refusal, "path", remote_new)) << refusal->dump();
@@ -252,7 +252,7 @@ TEST_F(SshPolicyTest, TunnelsOnlyToTheRoleDestinationsWithBytesAudited) {
   EXPECT_EQ((*open_ev)["outcome"], "success");
   EXPECT_TRUE(DetailIs(*open_ev, "destination", allowed)) << open_ev->dump();
   auto refused = WaitForEvent("policy.decision", [&](const nlohmann::json& e) {
-    return e["actor"] == u.name && DetailIs(e, "tunnel", forbidden);
+    return e["actor"] == u.name && DetailIs(e, "destination", forbidden);
   });
   ASSERT_TRUE(refused.has_value()) << DumpEvents("policy.");
   EXPECT_EQ((*refused)["outcome"], "denied");
