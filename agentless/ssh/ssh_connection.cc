@@ -154,6 +154,7 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
   ep.crypto_profile = a.target.crypto_profile;
   ep.pinned_host_key = a.target.host_key;
   ep.timeout = broker_->config().ssh_target_timeout;
+  ep.abort = &connect_abort_;
   const bool tunnels = !a.decision.tunnels.empty();
   auto conn = ConnectTarget(ep, [&](const std::string& blob) {
     return admitter.IssueCertificate(req, a, blob, tunnels);
@@ -172,6 +173,7 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
   login_ = a.login();
   target_address_ = a.target.address;
   cert_serial_ = conn->cert.serial;
+  target_socket_ = std::move(conn->socket);
   target_ = std::move(conn->session);
   target_name_ = a.target.name;
   admission_ = std::move(*admitted);
@@ -224,7 +226,13 @@ void SshConnection::Run() {
          {"auth", auth_method_},
          {"cert_serial", cert_serial_},
          {"role", decision_.role}});
-  Relay();
+  if (connect_abort_.aborted()) {
+    // The broker is stopping: the target never answered, so there is
+    // nothing to relay.
+    end_reason_ = session::EndReason::kShutdown;
+  } else {
+    Relay();
+  }
   Finish();
 }
 
@@ -415,6 +423,8 @@ void SshConnection::Finish() {
     ssh_blocking_flush(target_.get(), 1000);
     ssh_disconnect(target_.get());
   }
+  // libssh does not close a socket it was handed (SSH_OPTIONS_FD).
+  target_socket_.Reset();
   const auto dur = std::chrono::duration_cast<std::chrono::seconds>(broker_->clock()->Now() -
                                                                     started_);
   const std::string subject = !target_name_.empty()      ? target_name_

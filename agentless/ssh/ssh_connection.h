@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "agentless/common/connect_abort.h"
 #include "agentless/ssh/libssh_handles.h"
 #include "agentless/ssh/ssh_address.h"
 #include "agentless/ssh/ssh_auth.h"
@@ -54,6 +55,9 @@ class SshConnection final : public session::LiveSession {
   void SetAuthenticatedHook(std::function<void()> hook) { on_authenticated_ = std::move(hook); }
   // Shuts the client socket down from another thread (pre-auth timeout).
   void AbortFromOtherThread();
+  // Any thread: cuts short a connection to the target in progress (and
+  // any later one); the session then ends with reason shutdown.
+  void AbortConnect() { connect_abort_.Abort(); }
 
   // session::LiveSession
   void RequestEnd(session::EndReason reason, std::string notice) override;
@@ -136,6 +140,7 @@ class SshConnection final : public session::LiveSession {
 
   core::Broker* const broker_;
   SshSessionPtr client_;
+  agentless::UniqueFd target_socket_;  // under target_ (libssh does not close it)
   SshSessionPtr target_;
   const std::string source_;
   const SshAuthServices auth_;
@@ -151,7 +156,8 @@ class SshConnection final : public session::LiveSession {
   std::string login_;
   std::string target_address_;  // HOST:PORT of the admitted target
   policy::Decision decision_;
-  std::optional<session::Admission> admission_;  // the admitted target, with decision_
+  std::optional<session::Admission> admission_;
+  agentless::ConnectAbort connect_abort_;  // the admitted target, with decision_
   std::optional<std::string> denial_;  // one line for the user's terminal
   uint64_t cert_serial_ = 0;
   TimePoint started_{};

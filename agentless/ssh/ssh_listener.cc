@@ -111,6 +111,14 @@ void SshListener::Stop() {
   {
     std::unique_lock<std::mutex> lock(mu_);
     for (auto& [conn, deadline] : pending_) conn->AbortFromOtherThread();
+    // Sessions that registered after EndAll, or are still connecting to
+    // their target (a target that never answers must not hold the
+    // shutdown up).
+    for (SshConnection* conn : conns_) {
+      conn->RequestEnd(session::EndReason::kShutdown,
+                       "portcullis: the broker is shutting down; closing.");
+      conn->AbortConnect();
+    }
     cv_.wait_for(lock, std::chrono::seconds(10), [this] { return live_ == 0; });
   }
   for (int& fd : stop_pipe_) {
@@ -175,6 +183,8 @@ void SshListener::Serve(int fd, std::string source) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       pending_[conn.get()] = broker_->clock()->Now() + broker_->config().ssh_auth_timeout;
+      conns_.insert(conn.get());
+      if (stopping_) conn->AbortConnect();
     }
     // The reaper drops the connection from pending_ as soon as it has
     // authenticated (it checks authenticated() under mu_).
@@ -188,6 +198,7 @@ void SshListener::Serve(int fd, std::string source) {
     {
       std::lock_guard<std::mutex> lock(mu_);
       pending_.erase(conn.get());
+      conns_.erase(conn.get());
     }
     conn.reset();
   } else {

@@ -11,6 +11,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -57,6 +58,7 @@ class SshListener {
   int live_ = 0;
   int unauthenticated_ = 0;
   std::map<SshConnection*, TimePoint> pending_;  // not yet authenticated, with deadline
+  std::set<SshConnection*> conns_;               // every live connection
 };
 
 }  // namespace portcullis::ssh

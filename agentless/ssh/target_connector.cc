@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <memory>
+#include <unistd.h>
+
 #include "agentless/ssh/ssh_settings.h"
 #include "broker/common/absl_fmt.h"
 #include "broker/common/encoding.h"
@@ -34,6 +37,8 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
   auto addr = config::ParseListenAddress(ep.address);
   if (!addr.ok())
     return absl::InternalError(fmt::format("target {} has a bad address", ep.name));
+  // Declared before the session so that it is closed after it.
+  std::unique_ptr<agentless::UniqueFd> socket;
   SshSessionPtr s(ssh_new());
   if (!s) return absl::InternalError("out of memory");
   const AlgorithmSet algs = TargetAlgorithms(ep.crypto_profile);
@@ -60,7 +65,33 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
                          "ssh-ed25519-cert-v01@openssh.com,ssh-ed25519", "key types")}) {
     if (!st.ok()) return st;
   }
+  // Our own TCP connect, so that a shutdown can abort it and the handshake
+  // after it (libssh then owns and closes the socket).
+  struct Unregister {
+    agentless::ConnectAbort* a;
+    ~Unregister() {
+      if (a != nullptr) a->Unregister();
+    }
+  } unregister{ep.abort};
+  if (ep.abort != nullptr) {
+    auto fd = agentless::TcpConnect(host, static_cast<uint16_t>(port),
+                                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                                        ep.timeout),
+                                    ep.abort);
+    if (fd.status().code() == absl::StatusCode::kCancelled)
+      return absl::CancelledError(fmt::format("the connection to {} was aborted", ep.name));
+    if (!fd.ok())
+      return absl::UnavailableError(fmt::format("cannot reach {} ({}): {}", ep.name, ep.address,
+                                                fd.status().message()));
+    socket_t sock = *fd;
+    socket.reset(new agentless::UniqueFd(sock));
+    if (ssh_options_set(s.get(), SSH_OPTIONS_FD, &sock) != SSH_OK)
+      return absl::InternalError("cannot hand the target connection to libssh");
+    ep.abort->Register(sock);
+  }
   if (ssh_connect(s.get()) != SSH_OK) {
+    if (ep.abort != nullptr && ep.abort->aborted())
+      return absl::CancelledError(fmt::format("the connection to {} was aborted", ep.name));
     return absl::UnavailableError(
         fmt::format("cannot reach {} ({}): {}", ep.name, ep.address, ssh_get_error(s.get())));
   }
@@ -107,6 +138,7 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
         "and allow that account?)",
         ep.name, ep.login));
   }
+  if (socket) out.socket = std::move(*socket);
   out.session = std::move(s);
   out.cert = std::move(*cert);
   return out;

@@ -13,6 +13,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "agentless/common/connect_abort.h"
 #include "agentless/ssh/libssh_handles.h"
 #include "auth/ca/ssh_ca.h"
 
@@ -25,9 +26,15 @@ struct TargetEndpoint {
   std::string crypto_profile = "modern";
   std::string pinned_host_key;  // "TYPE BASE64"; empty = trust on first use
   std::chrono::seconds timeout{15};
+  // Cuts the connection short from another thread (shutdown); may be null.
+  // Must outlive the ConnectTarget() call.
+  agentless::ConnectAbort* abort = nullptr;
 };
 
 struct TargetConnection {
+  // The TCP connection libssh runs on; libssh does not close it, so it must
+  // outlive `session` (declared first: destroyed last).
+  agentless::UniqueFd socket;
   SshSessionPtr session;      // authenticated, blocking mode
   std::string host_key;       // "TYPE BASE64" the target presented
   bool first_use = false;     // no pin existed: the caller must pin host_key
@@ -41,7 +48,8 @@ using CertificateMinter =
 // Errors say what failed, in words fit for the user's terminal:
 // Unavailable ("cannot reach rtu-01 (127.0.0.1:2022): Connection refused"),
 // FailedPrecondition for a changed host key ("host key of rtu-01 changed"),
-// PermissionDenied when the target refuses the certificate, Internal else.
+// PermissionDenied when the target refuses the certificate, Cancelled if
+// `ep.abort` fired, Internal else.
 [[nodiscard]] absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
                                                              const CertificateMinter& mint);
 

@@ -9,7 +9,14 @@
 
 #include <fmt/format.h>
 
+#include <chrono>
+#include <cstdio>
 #include <thread>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "tests/integration/ssh_test_env.h"
 
@@ -51,6 +58,46 @@ TEST_F(SshSessionsTest, BrokerShutdownEndsLiveSessionsWithANoticeAndExitsCleanly
   EXPECT_THAT(ssh->output(), HasSubstr("portcullis: the broker is shutting down; closing."));
 }
 
+TEST_F(SshSessionsTest, ShutdownDoesNotWaitForATargetThatNeverAnswers) {
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  // A target whose TCP handshake completes (the kernel's backlog) but that
+  // never sends its SSH banner.
+  int mute = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(mute, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(mute, reinterpret_cast<sockaddr*>(&sa), sizeof sa), 0);
+  ASSERT_EQ(listen(mute, 8), 0);
+  socklen_t len = sizeof sa;
+  ASSERT_EQ(getsockname(mute, reinterpret_cast<sockaddr*>(&sa), &len), 0);
+  const std::string address = fmt::format("127.0.0.1:{}", ntohs(sa.sin_port));
+  ASSERT_EQ(AddTarget("mute-01", address, {"--label", "site=plant-a"}).exit_code, 0);
+  SshUser u = NewUser();
+  auto ssh = PtyProcess::Start(SshArgv(u.name + ":mute-01", {"echo never"}), AskpassEnv(u));
+  ASSERT_TRUE(ssh.ok()) << ssh.status();
+  // Admitted: the broker is now waiting for the target (15 s by default).
+  auto allowed = WaitForEvent("policy.decision", [&](const nlohmann::json& e) {
+    return e["actor"] == u.name && e["outcome"] == "allowed";
+  });
+  ASSERT_TRUE(allowed.has_value()) << DumpEvents("policy.") << (*ssh)->output();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  const auto start = SteadyClock::now();
+  auto stopped = broker().Stop();  // SIGTERM; exit status 0 within 5 s
+  const auto took = SteadyClock::now() - start;
+  EXPECT_TRUE(stopped.ok()) << stopped;
+  std::printf("shutdown with a session connecting to a mute target took %lld ms\n",
+              static_cast<long long>(
+                  std::chrono::duration_cast<std::chrono::milliseconds>(took).count()));
+  EXPECT_LT(took, std::chrono::seconds(5));
+  auto code = (*ssh)->WaitExit(std::chrono::seconds(10));
+  EXPECT_TRUE(code.has_value()) << (*ssh)->output();
+  close(mute);
+  // The session's rows, read from the restarted broker.
+  ASSERT_TRUE(broker().Start().ok());
+  ExpectEnded(u, "shutdown");
+}
+
 TEST_F(SshSessionsTest, SessionsKillEndsTheSessionAtOnce) {
   ASSERT_NO_FATAL_FAILURE(StartAll());
   SshUser u = NewUser();
@@ -72,23 +119,34 @@ TEST_F(SshSessionsTest, SessionsKillEndsTheSessionAtOnce) {
   }
   ASSERT_FALSE(id.empty()) << "no live session of " << u.name << " in:\n" << ls.out;
 
-  const auto start = SteadyClock::now();
+  const auto invoked = SteadyClock::now();
   CommandResult kill = Admin({"sessions", "kill", id});
+  // Measured from the RPC's return (the CLI has exited by then).
+  const auto start = SteadyClock::now();
+  std::printf("sessions kill: the CLI took %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                         start - invoked)
+                                         .count()));
   ASSERT_EQ(kill.exit_code, 0) << Describe(kill);
   auto code = ssh->WaitExit(std::chrono::seconds(10));
   ASSERT_TRUE(code.has_value()) << "ssh still running 10 s after the kill:\n" << ssh->output();
-  // The issue asks for 1 s; this also counts the CLI's start-up on a busy
-  // CI machine.
-  EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(3));
+  const auto user_closed = SteadyClock::now() - start;
   // The broker's connection to the target closes too (sshd's last line for
   // an authenticated connection).
   const std::string gone = "Closing connection to 127.0.0.1 port";
   while (target().log().find(gone) == std::string::npos &&
          SteadyClock::now() - start < std::chrono::seconds(5)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
+  const auto target_closed = SteadyClock::now() - start;
   EXPECT_THAT(target().log(), HasSubstr(gone));
-  EXPECT_LT(SteadyClock::now() - start, std::chrono::seconds(3));
+  const auto ms = [](auto d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  std::printf("sessions kill: user's connection closed after %lld ms, target's after %lld ms\n",
+              static_cast<long long>(ms(user_closed)), static_cast<long long>(ms(target_closed)));
+  EXPECT_LE(user_closed, std::chrono::seconds(1));
+  EXPECT_LE(target_closed, std::chrono::seconds(1));
   EXPECT_NE(*code, 0);
   EXPECT_THAT(ssh->output(),
               HasSubstr(fmt::format("portcullis: session ended by administrator {}.", kAdminName)));

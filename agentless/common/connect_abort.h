@@ -1,0 +1,82 @@
+#pragma once
+// ConnectAbort and TcpConnect: a protocol's connection to its target that
+// another thread can cut short, so that a broker shutting down (or a kill)
+// never waits for a target that does not answer.
+//
+// The session thread connects with TcpConnect(..., &abort) and, while the
+// protocol's own handshake runs on the socket, keeps it registered with
+// Register(); any thread may call Abort(): a connect in progress returns
+// Cancelled, and a registered socket is shut down (its reads and writes
+// fail at once; the owner still closes it). Thread-safe.
+
+#include <chrono>
+#include <mutex>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace portcullis::agentless {
+
+// Owns a file descriptor; closes it on destruction or Reset().
+class UniqueFd {
+ public:
+  UniqueFd() = default;
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() { Reset(); }
+  UniqueFd(UniqueFd&& o) noexcept : fd_(o.Release()) {}
+  UniqueFd& operator=(UniqueFd&& o) noexcept {
+    if (this != &o) {
+      Reset();
+      fd_ = o.Release();
+    }
+    return *this;
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+  int Release() {
+    int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+  void Reset();
+
+ private:
+  int fd_ = -1;
+};
+
+class ConnectAbort {
+ public:
+  ConnectAbort();
+  ~ConnectAbort();
+  ConnectAbort(const ConnectAbort&) = delete;
+  ConnectAbort& operator=(const ConnectAbort&) = delete;
+
+  // Cuts the connection short (idempotent).
+  void Abort();
+  bool aborted() const;
+  // Shuts `fd` down at Abort() until Unregister(); at once if already
+  // aborted. The caller keeps ownership of `fd` and must Unregister()
+  // before closing it.
+  void Register(int fd);
+  void Unregister();
+  // Readable once Abort() was called (an eventfd); for poll().
+  int wake_fd() const { return wake_fd_; }
+
+ private:
+  mutable std::mutex mu_;
+  bool aborted_ = false;
+  int registered_ = -1;
+  int wake_fd_ = -1;
+};
+
+// A TCP connection to `host`:`port` (numeric or resolvable), trying each
+// address in turn until `timeout` has passed. Unavailable with the reason
+// ("Connection refused", "timed out after 15 s"), Cancelled if `abort`
+// (may be null) fired. The socket is non-blocking (as libssh's own sockets
+// are), close-on-exec, TCP_NODELAY; the caller owns it.
+[[nodiscard]] absl::StatusOr<int> TcpConnect(const std::string& host, uint16_t port,
+                                             std::chrono::milliseconds timeout,
+                                             const ConnectAbort* abort);
+
+}  // namespace portcullis::agentless
