@@ -67,6 +67,7 @@ TEST_F(TlsImportTest, BrokerServesTheImportedCertificateWithItsChain) {
   // credential is sent).
   CommandResult own = LoginWithCa(broker().ca_pem_path());
   EXPECT_NE(own.exit_code, 0) << Describe(own);
+  EXPECT_THAT(own.err, HasSubstr("cannot reach the broker")) << Describe(own);
 
   CommandResult login = LoginWithCa(pki + "/ca.pem");
   ASSERT_EQ(login.exit_code, 0) << Describe(login);
