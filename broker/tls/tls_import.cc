@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -165,6 +166,43 @@ absl::Status FsyncDir(const std::string& file_path) {
   return absl::OkStatus();
 }
 
+absl::Status ErrnoError(std::string_view what, const std::string& path) {
+  return absl::InternalError(fmt::format("{} {}: {}", what, path, std::strerror(errno)));
+}
+
+// Writes `data` to `path` as WriteFileAtomic does (temporary file 0600,
+// fsync, rename, then the directory fsynced), but owned by the directory's
+// owner when run as root, so a broker running as its own user can read
+// what `sudo portcullisd tls import` wrote.
+absl::Status WritePrivateFile(const std::string& path, std::string_view data) {
+  const std::string dir = std::filesystem::path(path).parent_path().string();
+  struct stat dir_st {};
+  if (::stat(dir.c_str(), &dir_st) != 0) return ErrnoError("cannot stat", dir);
+  const std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  ::unlink(tmp.c_str());  // left by a crashed run with the same PID
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return ErrnoError("cannot create", tmp);
+  absl::Status st;
+  if (::geteuid() == 0 && (dir_st.st_uid != 0 || dir_st.st_gid != 0) &&
+      ::fchown(fd, dir_st.st_uid, dir_st.st_gid) != 0) {
+    st = ErrnoError("cannot chown", tmp);
+  }
+  for (size_t off = 0; st.ok() && off < data.size();) {
+    const ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) st = ErrnoError("cannot write", tmp);
+    if (n > 0) off += static_cast<size_t>(n);
+  }
+  if (st.ok() && ::fsync(fd) != 0) st = ErrnoError("cannot fsync", tmp);
+  ::close(fd);
+  if (st.ok() && ::rename(tmp.c_str(), path.c_str()) != 0) st = ErrnoError("cannot rename to", path);
+  if (!st.ok()) {
+    ::unlink(tmp.c_str());
+    return st;
+  }
+  return FsyncDir(path);
+}
+
 }  // namespace
 
 absl::StatusOr<ValidatedIdentity> ValidateServerIdentity(const ImportRequest& req,
@@ -245,17 +283,17 @@ absl::StatusOr<PreviousIdentity> InstallImportedIdentity(const InstallPaths& pat
     if (!text.ok()) return text.status();
     previous.existed = true;
     previous.bundle = KeyPemText(std::move(*text));
-    PC_RETURN_IF_ERROR(WriteFileAtomic(paths.backup, previous.bundle.Reveal(), 0600));
+    PC_RETURN_IF_ERROR(WritePrivateFile(paths.backup, previous.bundle.Reveal()));
   }
-  PC_RETURN_IF_ERROR(WriteFileAtomic(paths.imported, identity.bundle.Reveal(), 0600));
-  PC_RETURN_IF_ERROR(FsyncDir(paths.imported));
+  PC_RETURN_IF_ERROR(WritePrivateFile(paths.imported, identity.bundle.Reveal()));
   return previous;
 }
 
 absl::Status RollBackInstall(const InstallPaths& paths, const PreviousIdentity& previous) {
   if (previous.existed) {
-    PC_RETURN_IF_ERROR(WriteFileAtomic(paths.imported, previous.bundle.Reveal(), 0600));
-  } else if (::unlink(paths.imported.c_str()) != 0 && errno != ENOENT) {
+    return WritePrivateFile(paths.imported, previous.bundle.Reveal());
+  }
+  if (::unlink(paths.imported.c_str()) != 0 && errno != ENOENT) {
     return absl::InternalError(
         fmt::format("cannot remove {}: {}", paths.imported, std::strerror(errno)));
   }

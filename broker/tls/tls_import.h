@@ -77,8 +77,9 @@ struct PreviousIdentity {
 // Writes `identity.bundle` to paths.imported atomically (temp file 0600,
 // fsync, rename, fsync of the directory). An earlier imported.pem is first
 // copied to paths.backup (0600, replacing an older backup); without one,
-// the broker's own server.pem/server.key stay the fallback. On error
-// nothing the broker reads has changed.
+// the broker's own server.pem/server.key stay the fallback. Run as root,
+// the files get the owner and group of their directory (the broker's
+// user). On error nothing the broker reads has changed.
 [[nodiscard]] absl::StatusOr<PreviousIdentity> InstallImportedIdentity(
     const InstallPaths& paths, const ValidatedIdentity& identity);
 

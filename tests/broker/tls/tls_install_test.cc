@@ -7,6 +7,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -75,6 +76,24 @@ TEST(TlsInstallTest, InstallKeepsThePreviousImportAndRollsBack) {
   // No temporary file is left behind.
   for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
     EXPECT_THAT(e.path().filename().string(), Not(HasSubstr(".tmp")));
+  }
+}
+
+TEST(TlsInstallTest, AsRootTheFilesBelongToTheDirectorysOwner) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (chown to another user)";
+  TempDir dir("pc-tls-install");
+  ASSERT_EQ(::chown(dir.path().c_str(), 65534, 65534), 0);
+  const InstallPaths paths{dir.Join("imported.pem"), dir.Join("imported.pem.previous")};
+  Issued root = testing::MakeRoot();
+  Issued leaf = testing::MakeCert(CertSpec{}, &root);
+  ASSERT_TRUE(InstallImportedIdentity(paths, MustValidate(leaf, root.CertPem())).ok());
+  ASSERT_TRUE(InstallImportedIdentity(paths, MustValidate(leaf, root.CertPem())).ok());
+  for (const std::string& path : {paths.imported, paths.backup}) {
+    struct stat st {};
+    ASSERT_EQ(::stat(path.c_str(), &st), 0) << path;
+    EXPECT_EQ(st.st_uid, 65534u) << path;
+    EXPECT_EQ(st.st_gid, 65534u) << path;
+    EXPECT_EQ(st.st_mode & 07777, 0600u) << path;
   }
 }
 
