@@ -14,6 +14,13 @@ grpc::Status CaServiceImpl::ExportCa(grpc::ServerContext* ctx, const v1::ExportC
       resp->set_data(b_.authority().SshUserCaLine() + "\n");
       return grpc::Status::OK;
     case v1::CA_KIND_TLS: {
+      // After `portcullisd tls import` the API is signed by the plant's
+      // PKI, not by this CA: exporting it would hand out the wrong anchor.
+      if (PathExists(b_.config().TlsImportedPath())) {
+        return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                            "the API serves a certificate imported from your PKI "
+                            "(portcullisd tls import); trust that PKI's CA certificate");
+      }
       auto pem = ReadFileBounded(b_.config().TlsCaCertPath(), 64 * 1024);
       if (!pem.ok()) return ToGrpc(pem.status());
       resp->set_data(*pem);

@@ -89,6 +89,11 @@ struct BrokerConfig {
   std::string TlsCaKeyPath() const { return TlsDir() + "/ca.key"; }
   std::string TlsServerCertPath() const { return TlsDir() + "/server.pem"; }
   std::string TlsServerKeyPath() const { return TlsDir() + "/server.key"; }
+  // The API identity imported from the plant's PKI (`portcullisd tls
+  // import`): key + certificate + chain, 0600. Served instead of
+  // server.pem/server.key when present.
+  std::string TlsImportedPath() const { return TlsDir() + "/imported.pem"; }
+  std::string TlsImportedBackupPath() const { return TlsDir() + "/imported.pem.previous"; }
   std::string RecordingsDir() const {
     return recordings_dir.empty() ? data_dir + "/recordings" : recordings_dir;
   }

@@ -1,5 +1,6 @@
 // portcullisd: the Portcullis broker daemon.
 //   portcullisd init --config FILE --admin NAME [--password-stdin]
+//   portcullisd tls import --config FILE --cert F --key F [--chain F]
 //   portcullisd --config FILE
 #include <signal.h>
 #include <sys/resource.h>
@@ -16,6 +17,7 @@
 #include "broker/core/broker.h"
 #include "broker/daemon/init_command.h"
 #include "broker/daemon/maintenance.h"
+#include "broker/daemon/tls_command.h"
 
 namespace {
 
@@ -124,6 +126,19 @@ int main(int argc, char** argv) {
   init->add_option("--admin", admin, "Name of the first administrator")->required();
   init->add_flag("--password-stdin", password_stdin, "Read the admin password from stdin");
 
+  auto* tls = app.add_subcommand("tls", "The API's TLS certificate");
+  tls->require_subcommand(1);
+  auto* tls_import = tls->add_subcommand(
+      "import", "Serve a certificate from your PKI on the API (validated first; from the next start)");
+  portcullis::daemon::TlsImportOptions import_opts;
+  tls_import->add_option("--config", import_opts.config_path, "Broker configuration file")
+      ->required();
+  tls_import->add_option("--cert", import_opts.cert_path, "Server certificate (PEM)")->required();
+  tls_import->add_option("--key", import_opts.key_path, "Its private key (PEM, unencrypted)")
+      ->required();
+  tls_import->add_option("--chain", import_opts.chain_path,
+                         "Intermediate CA certificates (PEM), optionally with the root");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -135,6 +150,12 @@ int main(int argc, char** argv) {
     if (!password.ok()) return Fail(password.status());
     auto st = portcullis::daemon::RunInit({init_config, admin}, *password,
                                           portcullis::SystemClock::Get(), std::cout);
+    if (!st.ok()) return Fail(st);
+    return 0;
+  }
+  if (tls_import->parsed()) {
+    auto st = portcullis::daemon::RunTlsImport(import_opts, portcullis::SystemClock::Get(),
+                                               std::cout);
     if (!st.ok()) return Fail(st);
     return 0;
   }

@@ -4,6 +4,9 @@
 # targets, prints how to log in, and stays in the foreground (Ctrl-C stops).
 # Demo only: the generated admin password is kept in demo-data/ (0600) so the
 # demo can be re-run; never do this in production.
+# PORTCULLIS_DEMO_ENTERPRISE_CA=1 (on the first run): the API serves a
+# certificate from a throw-away "enterprise" CA (certs/make-test-ca.sh, with
+# an intermediate) through `portcullisd tls import`, instead of the broker's own.
 set -euo pipefail
 BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,6 +37,12 @@ YAML
   "$PCD" init --config "$CONFIG" --admin admin --password-stdin < "$DEMO/admin-password" \
     > "$DEMO/init-output.txt"
   FIRST_RUN=1
+  if [ "${PORTCULLIS_DEMO_ENTERPRISE_CA:-0}" = 1 ]; then
+    "$ROOT/certs/make-test-ca.sh" --out "$DEMO/enterprise-ca" --intermediate >/dev/null
+    "$PCD" tls import --config "$CONFIG" --cert "$DEMO/enterprise-ca/server.pem" \
+      --key "$DEMO/enterprise-ca/server.key" --chain "$DEMO/enterprise-ca/chain.pem" \
+      > "$DEMO/tls-import-output.txt"
+  fi
 else
   FIRST_RUN=0
 fi
@@ -50,6 +59,10 @@ fi
 [ "$(id -u)" = 0 ] && mkdir -p /run/sshd
 
 PASSWORD=$(cat "$DEMO/admin-password")
+TLS_CA=$DEMO/data/tls/ca.pem
+if [ -f "$DEMO/data/tls/imported.pem" ] && [ -f "$DEMO/enterprise-ca/ca.pem" ]; then
+  TLS_CA=$DEMO/enterprise-ca/ca.pem
+fi
 SECRET=$(grep -o 'secret=[A-Z2-7]*' "$DEMO/init-output.txt" | head -1 | cut -d= -f2)
 
 "$PCD" --config "$CONFIG" &
@@ -66,7 +79,7 @@ for _ in $(seq 1 50); do
   sleep 0.1
 done
 
-"$PC" login --broker "$API" --ca "$DEMO/data/tls/ca.pem" --user admin --password-stdin \
+"$PC" login --broker "$API" --ca "$TLS_CA" --user admin --password-stdin \
   --totp "$(oathtool --totp -b "$SECRET")" <<< "$PASSWORD" >/dev/null
 
 if [ "$FIRST_RUN" = 1 ]; then
@@ -104,7 +117,7 @@ SSHD_PID=$!
 cat <<TXT
 
 === Portcullis demo broker is running (pid $PID) ===
-API:        $API  (TLS CA: $DEMO/data/tls/ca.pem)
+API:        $API  (TLS CA: $TLS_CA)
 Data dir:   $DEMO/data
 
 Demo admin:  admin / $PASSWORD
@@ -124,7 +137,7 @@ operator's authenticator app or: oathtool --totp -b SECRET):
 
 Try, in another terminal:
   export PORTCULLIS_HOME=\$HOME/.config/portcullis-demo
-  $PC login --broker $API --ca $DEMO/data/tls/ca.pem --user operator
+  $PC login --broker $API --ca $TLS_CA --user operator
   $PC targets ls
   PORTCULLIS_HOME=$PORTCULLIS_HOME $PC policy check --user operator --target demo-sis
   PORTCULLIS_HOME=$PORTCULLIS_HOME $PC audit ls
