@@ -77,10 +77,12 @@ TEST_F(TlsImportTest, BrokerServesTheImportedCertificateWithItsChain) {
   CommandResult s_client =
       RunCommand({"openssl", "s_client", "-connect", broker().address(), "-servername",
                   "localhost", "-CAfile", pki + "/ca.pem", "-verify_return_error",
-                  "-showcerts"},
+                  "-alpn", "h2", "-showcerts"},
                  "", std::chrono::seconds(30));
-  ASSERT_EQ(s_client.exit_code, 0) << Describe(s_client);
-  EXPECT_THAT(s_client.out, HasSubstr("s:O = Example Plant, CN = portcullisd"));
+  // s_client's exit status also reflects how the gRPC server closed the
+  // connection after the handshake (a race); the handshake is what counts:
+  // the chain it printed and its verification result.
+  EXPECT_THAT(s_client.out, HasSubstr("s:O = Example Plant, CN = portcullisd")) << Describe(s_client);
   EXPECT_THAT(s_client.out, HasSubstr("i:O = Example Plant, CN = Example Plant Issuing CA 1"));
   EXPECT_THAT(s_client.out, HasSubstr("s:O = Example Plant, CN = Example Plant Issuing CA 1"));
   EXPECT_THAT(s_client.out, HasSubstr("Verify return code: 0 (ok)"));
