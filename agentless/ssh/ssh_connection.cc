@@ -176,8 +176,14 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
   ep.pinned_host_key = rec->host_key;
   ep.timeout = broker_->config().ssh_target_timeout;
   const bool tunnels = !decision.tunnels.empty();
-  auto conn = ConnectTarget(ep, [&](const std::string& blob)
-                                    -> absl::StatusOr<ca::IssuedCertificate> {
+  // The target's auth mode picks the credential: a certificate from the CA,
+  // or the secret vaulted for this login, opened by the Authority only
+  // once the target's host key checked out.
+  TargetCredential cred;
+  cred.mode = rec->auth == "password" ? TargetAuthMode::kPassword
+              : rec->auth == "key"    ? TargetAuthMode::kKey
+                                      : TargetAuthMode::kCertificate;
+  cred.mint = [&](const std::string& blob) -> absl::StatusOr<ca::IssuedCertificate> {
     ca::TargetCertRequest cr;
     cr.subject_public_blob = blob;
     cr.user = identity_.user;
@@ -195,12 +201,32 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
              {"valid_before", cert->valid_before}});
     }
     return cert;
-  });
+  };
+  cred.fetch_secret = [&]() -> absl::StatusOr<SecretBytes> {
+    auto vaulted = broker_->authority().OpenTargetSecret(rec->name, login);
+    if (!vaulted.ok()) return vaulted.status();
+    if (core::AuthModeFor(vaulted->kind) != rec->auth) {
+      return absl::FailedPreconditionError(
+          fmt::format("the secret vaulted for {} is a {}, the target uses {}", login,
+                      core::SecretKindName(vaulted->kind), rec->auth));
+    }
+    return std::move(vaulted->secret);
+  };
+  auto conn = ConnectTarget(ep, cred);
   if (!conn.ok()) {
     const bool changed = conn.status().code() == absl::StatusCode::kFailedPrecondition;
+    const bool vaulted_login = conn.status().code() == absl::StatusCode::kUnauthenticated;
+    nlohmann::json details = {{"error", std::string(conn.status().message())}, {"login", login}};
+    if (vaulted_login) {
+      details["reason"] = std::string(conn.status().message());
+      details["auth"] = rec->auth;
+    }
     Audit(changed ? "target.host_key_mismatch" : "session.target_failed", rec->name, "failure",
-          {{"error", std::string(conn.status().message())}, {"login", login}});
-    denial_ = fmt::format("portcullis: {}", conn.status().message());
+          std::move(details));
+    // A failed vaulted login says nothing about the secret to the user.
+    denial_ = vaulted_login ? fmt::format("portcullis: the broker could not log in to {} as {}",
+                                          rec->name, login)
+                            : fmt::format("portcullis: {}", conn.status().message());
     return;
   }
   if (conn->first_use) {
