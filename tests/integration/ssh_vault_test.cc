@@ -82,5 +82,42 @@ TEST_F(VaultSshTest, PasswordOnlySshdWithAVaultedPassword) {
   EXPECT_THAT(broker().Log(), Not(HasSubstr(kAccountPassword)));
 }
 
+TEST_F(VaultSshTest, VaultedKeyToAnAuthorizedKeysSshd) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root: sshd, useradd";
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  RunCommand({"userdel", "-r", kAccount});
+  ASSERT_EQ(RunCommand({"useradd", "-m", "-s", "/bin/sh", kAccount}).exit_code, 0);
+  created_ = true;
+  // sshd refuses a locked account ("!" password) even for keys.
+  ASSERT_EQ(RunCommand({"chpasswd"}, std::string(kAccount) + ":" + kAccountPassword + "\n")
+                .exit_code,
+            0);
+  const std::string home = std::string("/home/") + kAccount;
+  const std::string key = broker().Join("rtu07_ed25519");
+  ASSERT_EQ(RunCommand({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key}).exit_code, 0);
+  ASSERT_EQ(RunCommand({"mkdir", "-p", home + "/.ssh"}).exit_code, 0);
+  auto pub = ReadWholeFile(key + ".pub");
+  ASSERT_TRUE(pub.ok());
+  ASSERT_TRUE(WriteWholeFile(home + "/.ssh/authorized_keys", *pub, 0600).ok());
+  ASSERT_EQ(RunCommand({"chown", "-R", std::string(kAccount) + ":", home + "/.ssh"}).exit_code, 0);
+
+  SshdOptions so;
+  so.extra_config = {"AuthorizedKeysFile .ssh/authorized_keys"};
+  SshdFixture keyd(so);
+  ASSERT_TRUE(keyd.Start().ok());
+  ASSERT_NO_FATAL_FAILURE(ApplyRole(OpsRoleYaml("vault-ops", kAccount)));
+  ASSERT_EQ(AddTarget("rtu-07", "127.0.0.1:" + std::to_string(keyd.port()),
+                      {"--auth", "key", "--label", "site=plant-a"})
+                .exit_code,
+            0);
+  CommandResult set =
+      Admin({"targets", "set-secret", "rtu-07", "--login", kAccount, "--key-file", key});
+  ASSERT_EQ(set.exit_code, 0) << Describe(set);
+  SshUser a = NewUser({"vault-ops"});
+  CommandResult r = Ssh(a, a.name + ":rtu-07", {"id -un; exit 4"});
+  EXPECT_EQ(r.exit_code, 4) << Describe(r) << DumpEvents("session.target_failed") << keyd.log();
+  EXPECT_EQ(r.out, std::string(kAccount) + "\n");
+}
+
 }  // namespace
 }  // namespace portcullis::testing
