@@ -12,7 +12,7 @@ PKGS=(
   libsqlite3-dev sqlite3 libyaml-cpp-dev nlohmann-json3-dev
   libspdlog-dev libfmt-dev libcli11-dev libqrencode-dev
   libgtest-dev libgmock-dev
-  libssh-dev openssh-server openssh-client oathtool tzdata
+  libssh-dev openssh-server openssh-client dropbear-bin oathtool tzdata
   asciinema python3 openssl
   python3-paramiko
 )

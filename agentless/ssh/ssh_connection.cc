@@ -156,9 +156,18 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
   ep.timeout = broker_->config().ssh_target_timeout;
   ep.abort = &connect_abort_;
   const bool tunnels = !a.decision.tunnels.empty();
-  auto conn = ConnectTarget(ep, [&](const std::string& blob) {
+  // The target's auth mode picks the credential: a certificate from the CA,
+  // or the secret vaulted for this login, opened by the Authority only once
+  // the target's host key checked out.
+  TargetCredential cred;
+  cred.mode = a.target.auth == "password" ? TargetAuthMode::kPassword
+              : a.target.auth == "key"    ? TargetAuthMode::kKey
+                                          : TargetAuthMode::kCertificate;
+  cred.mint = [&](const std::string& blob) {
     return admitter.IssueCertificate(req, a, blob, tunnels);
-  });
+  };
+  cred.fetch_secret = [&]() { return admitter.OpenSecret(req, a); };
+  auto conn = ConnectTarget(ep, cred);
   if (!conn.ok()) {
     denial_ = admitter.ConnectFailed(req, a, conn.status());
     return;

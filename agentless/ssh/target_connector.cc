@@ -2,7 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cstring>
 #include <memory>
+
 #include <unistd.h>
 
 #include "agentless/ssh/ssh_settings.h"
@@ -20,6 +24,124 @@ absl::Status SetOpt(ssh_session s, ssh_options_e opt, const void* value, const c
   return absl::OkStatus();
 }
 
+// Public key algorithms the broker signs with for a vaulted key.
+constexpr char kVaultedKeyTypes[] =
+    "ssh-ed25519,ecdsa-sha2-nistp256,ecdsa-sha2-nistp384,ecdsa-sha2-nistp521,rsa-sha2-512,"
+    "rsa-sha2-256";
+
+// libssh asks for a key's passphrase through this; the vault holds none.
+int RefusePassphrase(const char*, char*, size_t, int, int, void*) { return -1; }
+
+// A wiped copy of `secret` with a trailing NUL, for libssh's char* APIs.
+SecretBytes NulTerminated(const SecretBytes& secret) {
+  SecretBytes z;
+  z.Resize(secret.size() + 1);
+  if (!secret.empty()) std::memcpy(z.data(), secret.data(), secret.size());
+  return z;
+}
+
+const char* CStr(const SecretBytes& z) { return reinterpret_cast<const char*>(z.data()); }
+
+bool IsPasswordPrompt(const char* prompt) {
+  if (prompt == nullptr) return false;
+  std::string p(prompt);
+  std::transform(p.begin(), p.end(), p.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return p.find("password") != std::string::npos || p.find("passcode") != std::string::npos;
+}
+
+absl::Status Refused(std::string reason) { return absl::UnauthenticatedError(std::move(reason)); }
+
+// The target dropped or broke the connection during authentication.
+absl::Status AuthError(ssh_session s) {
+  return Refused(fmt::format("login to the target failed: {}", ssh_get_error(s)));
+}
+
+absl::StatusOr<SecretBytes> FetchSecret(const TargetCredential& cred) {
+  if (!cred.fetch_secret) return Refused("no secret source");
+  auto secret = cred.fetch_secret();
+  if (!secret.ok()) return Refused(std::string(secret.status().message()));
+  if (secret->empty()) return Refused("the vaulted secret is empty");
+  return secret;
+}
+
+// Answers keyboard-interactive rounds with the password. OK on success.
+absl::Status KbdintLogin(ssh_session s, const SecretBytes& z) {
+  int rc = ssh_userauth_kbdint(s, nullptr, nullptr);
+  for (int round = 0; rc == SSH_AUTH_INFO; ++round) {
+    if (round >= kMaxKbdintRounds) {
+      return Refused(fmt::format(
+          "target kept asking (more than {} keyboard-interactive rounds)", kMaxKbdintRounds));
+    }
+    const int n = ssh_userauth_kbdint_getnprompts(s);
+    for (int i = 0; i < n; ++i) {
+      char echo = 0;
+      const char* prompt = ssh_userauth_kbdint_getprompt(s, static_cast<unsigned int>(i), &echo);
+      if (!IsPasswordPrompt(prompt)) {
+        return Refused("target asked a keyboard-interactive question that is not a password "
+                       "prompt");
+      }
+      if (ssh_userauth_kbdint_setanswer(s, static_cast<unsigned int>(i), CStr(z)) < 0)
+        return AuthError(s);
+    }
+    rc = ssh_userauth_kbdint(s, nullptr, nullptr);
+  }
+  if (rc == SSH_AUTH_SUCCESS) return absl::OkStatus();
+  if (rc == SSH_AUTH_ERROR) return AuthError(s);
+  return Refused("target refused the vaulted password");
+}
+
+absl::Status PasswordLogin(ssh_session s, int methods, const TargetCredential& cred) {
+  const bool password = (methods & SSH_AUTH_METHOD_PASSWORD) != 0;
+  const bool kbdint = (methods & SSH_AUTH_METHOD_INTERACTIVE) != 0;
+  if (!password && !kbdint) return Refused("target offers none of: password, keyboard-interactive");
+  auto secret = FetchSecret(cred);
+  if (!secret.ok()) return secret.status();
+  const SecretBytes z = NulTerminated(*secret);
+  secret->Clear();
+  if (password) {
+    const int rc = ssh_userauth_password(s, nullptr, CStr(z));
+    if (rc == SSH_AUTH_SUCCESS) return absl::OkStatus();
+    if (rc == SSH_AUTH_ERROR) return AuthError(s);
+    // A refusal that still offers keyboard-interactive gets that try too.
+    if (!kbdint || (ssh_userauth_list(s, nullptr) & SSH_AUTH_METHOD_INTERACTIVE) == 0)
+      return Refused("target refused the vaulted password");
+  }
+  return KbdintLogin(s, z);
+}
+
+absl::Status KeyLogin(ssh_session s, int methods, const TargetCredential& cred) {
+  if ((methods & SSH_AUTH_METHOD_PUBLICKEY) == 0) return Refused("target offers none of: publickey");
+  auto secret = FetchSecret(cred);
+  if (!secret.ok()) return secret.status();
+  ssh_key raw = nullptr;
+  {
+    const SecretBytes z = NulTerminated(*secret);
+    secret->Clear();
+    if (ssh_pki_import_privkey_base64(CStr(z), nullptr, RefusePassphrase, nullptr, &raw) !=
+            SSH_OK ||
+        raw == nullptr) {
+      if (raw != nullptr) ssh_key_free(raw);
+      return Refused("the vaulted key does not load");
+    }
+  }
+  SshKeyPtr key(raw);
+  const int rc = ssh_userauth_publickey(s, nullptr, key.get());
+  if (rc == SSH_AUTH_SUCCESS) return absl::OkStatus();
+  if (rc == SSH_AUTH_ERROR) return AuthError(s);
+  return Refused("target refused the vaulted key");
+}
+
+absl::Status VaultedLogin(ssh_session s, const TargetCredential& cred) {
+  // "none" first: it asks for the service and learns the methods offered.
+  const int rc = ssh_userauth_none(s, nullptr);
+  if (rc == SSH_AUTH_SUCCESS) return absl::OkStatus();
+  if (rc == SSH_AUTH_ERROR) return AuthError(s);
+  const int methods = ssh_userauth_list(s, nullptr);
+  return cred.mode == TargetAuthMode::kKey ? KeyLogin(s, methods, cred)
+                                           : PasswordLogin(s, methods, cred);
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> PublicKeyLine(ssh_key key) {
@@ -32,7 +154,7 @@ absl::StatusOr<std::string> PublicKeyLine(ssh_key key) {
 }
 
 absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
-                                               const CertificateMinter& mint) {
+                                               const TargetCredential& cred) {
   EnsureLibsshInitialised();
   auto addr = config::ParseListenAddress(ep.address);
   if (!addr.ok())
@@ -62,7 +184,10 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
                   SetOpt(s.get(), SSH_OPTIONS_HMAC_C_S, algs.macs.c_str(), "macs"),
                   SetOpt(s.get(), SSH_OPTIONS_HMAC_S_C, algs.macs.c_str(), "macs"),
                   SetOpt(s.get(), SSH_OPTIONS_PUBLICKEY_ACCEPTED_TYPES,
-                         "ssh-ed25519-cert-v01@openssh.com,ssh-ed25519", "key types")}) {
+                         cred.mode == TargetAuthMode::kKey
+                             ? kVaultedKeyTypes
+                             : "ssh-ed25519-cert-v01@openssh.com,ssh-ed25519",
+                         "key types")}) {
     if (!st.ok()) return st;
   }
   // Our own TCP connect, so that a shutdown can abort it and the handshake
@@ -114,6 +239,13 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
         ep.name, ep.pinned_host_key.substr(0, 24), out.host_key.substr(0, 24)));
   }
 
+  if (cred.mode != TargetAuthMode::kCertificate) {
+    if (auto st = VaultedLogin(s.get(), cred); !st.ok()) return st;
+    if (socket) out.socket = std::move(*socket);
+    out.session = std::move(s);
+    return out;
+  }
+
   // A fresh key for this session only, certified for this login.
   ssh_key raw_key = nullptr;
   if (ssh_pki_generate(SSH_KEYTYPE_ED25519, 0, &raw_key) != SSH_OK)
@@ -121,7 +253,8 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
   SshKeyPtr key(raw_key);
   const std::string blob = KeyBlob(key.get());
   if (blob.empty()) return absl::InternalError("cannot export the session key");
-  auto cert = mint(blob);
+  if (!cred.mint) return absl::InternalError("no certificate source");
+  auto cert = cred.mint(blob);
   if (!cert.ok()) return cert.status();
   ssh_key raw_cert = nullptr;
   const std::string b64 = Base64Encode(cert->blob);

@@ -1,9 +1,16 @@
 #pragma once
 // Connects the broker to a target sshd for one session: TCP + key exchange
-// with the target's crypto profile, host key check against the pin, then
-// public-key authentication with a fresh Ed25519 key and a certificate from
-// the broker's target CA (principal = the login). The key lives only in
-// memory and only for this session.
+// with the target's crypto profile, host key check against the pin, then the
+// login the target's auth mode asks for:
+// - certificate: public-key authentication with a fresh Ed25519 key and a
+//   certificate from the broker's target CA (principal = the login). The key
+//   lives only in memory and only for this session.
+// - password: the vaulted password by "password", else "keyboard-interactive"
+//   (every prompt that asks for a password gets it; at most
+//   kMaxKbdintRounds rounds).
+// - key: public-key authentication with the vaulted private key.
+// A vaulted secret is fetched only after the host key checked out, right
+// before authenticating, and wiped when ConnectTarget returns.
 //
 // Blocking; called on the session's thread. Thread-compatible.
 
@@ -16,6 +23,7 @@
 #include "agentless/common/connect_abort.h"
 #include "agentless/ssh/libssh_handles.h"
 #include "auth/ca/ssh_ca.h"
+#include "broker/common/secret.h"
 
 namespace portcullis::ssh {
 
@@ -44,14 +52,33 @@ struct TargetConnection {
 // Mints the certificate for the ephemeral key's public blob.
 using CertificateMinter =
     std::function<absl::StatusOr<ca::IssuedCertificate>(const std::string& public_blob)>;
+// Returns the vaulted password or private key text for the endpoint's login.
+using SecretFetcher = std::function<absl::StatusOr<SecretBytes>()>;
+
+enum class TargetAuthMode { kCertificate, kPassword, kKey };
+
+// How the broker logs in: `mint` is used for kCertificate, `fetch_secret`
+// for kPassword and kKey. Both must stay valid for the ConnectTarget call.
+struct TargetCredential {
+  TargetAuthMode mode = TargetAuthMode::kCertificate;
+  CertificateMinter mint;
+  SecretFetcher fetch_secret;
+};
+
+// Keyboard-interactive rounds answered before the login is given up.
+inline constexpr int kMaxKbdintRounds = 4;
 
 // Errors say what failed, in words fit for the user's terminal:
 // Unavailable ("cannot reach rtu-01 (127.0.0.1:2022): Connection refused"),
 // FailedPrecondition for a changed host key ("host key of rtu-01 changed"),
 // PermissionDenied when the target refuses the certificate, Cancelled if
 // `ep.abort` fired, Internal else.
+// A vaulted (password or key) login that fails is Unauthenticated, and its
+// message is the reason for the audit log, not for the user ("no secret
+// vaulted for admin", "target refused the vaulted password", "target offers
+// none of: password, keyboard-interactive"); it never quotes the secret.
 [[nodiscard]] absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
-                                                             const CertificateMinter& mint);
+                                                             const TargetCredential& cred);
 
 // "TYPE BASE64" of a libssh public key.
 [[nodiscard]] absl::StatusOr<std::string> PublicKeyLine(ssh_key key);

@@ -66,6 +66,8 @@ class TargetServiceImpl final : public v1::TargetService::Service {
   grpc::Status ListTargets(grpc::ServerContext*, const v1::ListTargetsRequest*, v1::ListTargetsResponse*) override;
   grpc::Status GetTarget(grpc::ServerContext*, const v1::GetTargetRequest*, v1::GetTargetResponse*) override;
   grpc::Status RemoveTarget(grpc::ServerContext*, const v1::RemoveTargetRequest*, v1::RemoveTargetResponse*) override;
+  grpc::Status SetTargetSecret(grpc::ServerContext*, const v1::SetTargetSecretRequest*, v1::SetTargetSecretResponse*) override;
+  grpc::Status RemoveTargetSecret(grpc::ServerContext*, const v1::RemoveTargetSecretRequest*, v1::RemoveTargetSecretResponse*) override;
 
  private:
   core::Broker& b_;

@@ -3,12 +3,48 @@
 #include "broker/api/api_common.h"
 #include "broker/api/services.h"
 #include "broker/core/target_validation.h"
+#include "broker/core/target_vault.h"
 
 namespace portcullis::api {
 namespace {
 
 absl::StatusOr<policy::Protocol> ProtocolOf(const store::TargetRecord& t) {
   return policy::ParseProtocol(t.protocol);
+}
+
+v1::TargetAuth AuthToProto(std::string_view auth) {
+  if (auth == "password") return v1::TARGET_AUTH_PASSWORD;
+  if (auth == "key") return v1::TARGET_AUTH_KEY;
+  return v1::TARGET_AUTH_CERTIFICATE;
+}
+
+absl::StatusOr<std::string> AuthFromProto(v1::TargetAuth auth) {
+  switch (auth) {
+    case v1::TARGET_AUTH_UNSPECIFIED:
+    case v1::TARGET_AUTH_CERTIFICATE: return std::string("certificate");
+    case v1::TARGET_AUTH_PASSWORD: return std::string("password");
+    case v1::TARGET_AUTH_KEY: return std::string("key");
+    default: return absl::InvalidArgumentError("--auth must be certificate, password or key");
+  }
+}
+
+void FillSecretInfo(const store::TargetSecretInfo& i, v1::TargetSecretInfo* out) {
+  out->set_login(i.login);
+  out->set_kind(i.kind == "key" ? v1::SECRET_KIND_KEY : v1::SECRET_KIND_PASSWORD);
+  out->set_domain(i.domain);
+  SetTimestamp(i.set_at, out->mutable_set_at());
+  out->set_set_by(i.set_by);
+}
+
+// A login or domain name: printable ASCII without spaces, at most 256 bytes.
+absl::Status ValidateAccountName(std::string_view what, std::string_view v) {
+  if (v.size() > 256) return absl::InvalidArgumentError(fmt::format("{} is too long", what));
+  for (char c : v) {
+    if (c <= ' ' || c > '~')
+      return absl::InvalidArgumentError(
+          fmt::format("{} must be printable ASCII without spaces", what));
+  }
+  return absl::OkStatus();
 }
 
 void FillTarget(const store::TargetRecord& t, v1::Target* out) {
@@ -24,6 +60,7 @@ void FillTarget(const store::TargetRecord& t, v1::Target* out) {
   out->set_crypto(t.crypto_profile == "legacy" ? v1::CRYPTO_PROFILE_LEGACY
                                                : v1::CRYPTO_PROFILE_MODERN);
   SetTimestamp(t.created_at, out->mutable_created_at());
+  out->set_auth(AuthToProto(t.auth));
 }
 
 bool Visible(core::Broker& b, const Caller& c, const store::TargetRecord& t) {
@@ -68,6 +105,12 @@ grpc::Status TargetServiceImpl::AddTarget(grpc::ServerContext* ctx, const v1::Ad
     }
     t.crypto_profile = "legacy";
   }
+  auto auth = AuthFromProto(req->auth());
+  if (!auth.ok()) return ToGrpc(auth.status());
+  if (*auth != "certificate" && *protocol == policy::Protocol::kTcp) {
+    return ToGrpc(absl::InvalidArgumentError("tcp targets take no login: --auth certificate"));
+  }
+  t.auth = *auth;
   t.created_at = b_.clock()->NowUnix();
   if (auto st = b_.targets().Create(t); !st.ok()) return ToGrpc(st);
   nlohmann::json labels = t.labels;
@@ -76,7 +119,8 @@ grpc::Status TargetServiceImpl::AddTarget(grpc::ServerContext* ctx, const v1::Ad
                              {"protocol", t.protocol},
                              {"labels", labels},
                              {"host_key", t.host_key.empty() ? "trust-on-first-use" : t.host_key},
-                             {"crypto", t.crypto_profile}});
+                             {"crypto", t.crypto_profile},
+                             {"auth", t.auth}});
       !st.ok())
     return ToGrpc(st);
   FillTarget(t, resp->mutable_target());
@@ -112,6 +156,11 @@ grpc::Status TargetServiceImpl::GetTarget(grpc::ServerContext* ctx, const v1::Ge
     return ToGrpc(t.status());
   }
   FillTarget(*t, resp->mutable_target());
+  if (caller->identity.admin) {
+    auto secrets = b_.targets().ListSecretInfo(t->name);
+    if (!secrets.ok()) return ToGrpc(secrets.status());
+    for (const auto& i : *secrets) FillSecretInfo(i, resp->mutable_target()->add_secrets());
+  }
   return grpc::Status::OK;
 }
 
@@ -122,6 +171,88 @@ grpc::Status TargetServiceImpl::RemoveTarget(grpc::ServerContext* ctx,
   if (!caller.ok()) return ToGrpc(caller.status());
   if (auto st = b_.targets().Delete(req->name()); !st.ok()) return ToGrpc(st);
   return ToGrpc(AuditChange(b_, *caller, "admin.target_remove", req->name()));
+}
+
+grpc::Status TargetServiceImpl::SetTargetSecret(grpc::ServerContext* ctx,
+                                                const v1::SetTargetSecretRequest* req,
+                                                v1::SetTargetSecretResponse* resp) {
+  // The request's copy of the secret is wiped once it is in a SecretBytes
+  // (this call owns the request message).
+  std::string* wire = const_cast<v1::SetTargetSecretRequest*>(req)->mutable_secret();
+  auto secret = SecretBytes::Take(*wire);
+  auto caller = Authorize(ctx, b_, Access::kAdmin);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!secret.ok()) {
+    return ToGrpc(absl::InvalidArgumentError(
+        fmt::format("the secret is larger than {} bytes", SecretBytes::kMaxSize)));
+  }
+  if (auto st = core::ValidateTargetName(req->name()); !st.ok()) return ToGrpc(st);
+  if (auto st = ValidateAccountName("--login", req->login()); !st.ok()) return ToGrpc(st);
+  if (auto st = ValidateAccountName("--domain", req->domain()); !st.ok()) return ToGrpc(st);
+  core::SecretKind kind;
+  switch (req->kind()) {
+    case v1::SECRET_KIND_PASSWORD: kind = core::SecretKind::kPassword; break;
+    case v1::SECRET_KIND_KEY: kind = core::SecretKind::kKey; break;
+    default:
+      return ToGrpc(absl::InvalidArgumentError("give --password-stdin or --key-file FILE"));
+  }
+  auto target = b_.targets().Get(req->name());
+  if (!target.ok()) {
+    if (absl::IsNotFound(target.status()))
+      return ToGrpc(absl::NotFoundError(fmt::format("no target '{}'", req->name())));
+    return ToGrpc(target.status());
+  }
+  if (req->login().empty() && target->protocol == "ssh") {
+    return ToGrpc(absl::InvalidArgumentError(
+        fmt::format("target {} speaks ssh: give the account with --login", req->name())));
+  }
+  core::SetTargetSecretRequest set;
+  set.target = req->name();
+  set.login = req->login();
+  set.domain = req->domain();
+  set.kind = kind;
+  set.set_by = caller->identity.user;
+  set.now = b_.clock()->NowUnix();
+  if (auto st = core::SetTargetSecret(b_.targets(), b_.secret_box(), set, *secret); !st.ok())
+    return ToGrpc(st);
+  secret->Clear();
+  if (auto st = AuditChange(b_, *caller, "target.secret_set", set.target,
+                            {{"login", set.login},
+                             {"kind", std::string(core::SecretKindName(kind))},
+                             {"domain", set.domain}});
+      !st.ok())
+    return ToGrpc(st);
+  store::TargetSecretInfo info;
+  info.target = set.target;
+  info.login = set.login;
+  info.kind = std::string(core::SecretKindName(kind));
+  info.domain = set.domain;
+  info.set_at = set.now;
+  info.set_by = set.set_by;
+  FillSecretInfo(info, resp->mutable_secret());
+  return grpc::Status::OK;
+}
+
+grpc::Status TargetServiceImpl::RemoveTargetSecret(grpc::ServerContext* ctx,
+                                                   const v1::RemoveTargetSecretRequest* req,
+                                                   v1::RemoveTargetSecretResponse*) {
+  auto caller = Authorize(ctx, b_, Access::kAdmin);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  auto target = b_.targets().Get(req->name());
+  if (!target.ok()) {
+    if (absl::IsNotFound(target.status()))
+      return ToGrpc(absl::NotFoundError(fmt::format("no target '{}'", req->name())));
+    return ToGrpc(target.status());
+  }
+  auto secrets = b_.targets().ListSecretInfo(req->name());
+  if (!secrets.ok()) return ToGrpc(secrets.status());
+  std::string kind;
+  for (const auto& i : *secrets) {
+    if (i.login == req->login()) kind = i.kind;
+  }
+  if (auto st = b_.targets().RemoveSecret(req->name(), req->login()); !st.ok()) return ToGrpc(st);
+  return ToGrpc(AuditChange(b_, *caller, "target.secret_removed", req->name(),
+                            {{"login", req->login()}, {"kind", kind}}));
 }
 
 }  // namespace portcullis::api

@@ -17,8 +17,9 @@ namespace portcullis {
 
 class SecretBytes {
  public:
-  // Upper bound on any secret Portcullis handles (passwords, seeds, keys).
-  static constexpr size_t kMaxSize = 4096;
+  // Upper bound on any secret Portcullis handles (passwords, seeds, keys,
+  // vaulted target private keys: an RSA 8192 key file is ~6.5 KiB).
+  static constexpr size_t kMaxSize = 16 * 1024;
 
   SecretBytes() = default;
   // Copies `data` into a new secret. Fails if larger than kMaxSize.

@@ -84,7 +84,8 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
         auto n = meta->NextCounter("ssh_login_cert_serial");
         if (!n.ok()) std::abort();
         return *n;
-      });
+      },
+      &b->targets_, &b->box_);
   b->host_key_ = std::make_unique<ca::Ed25519Key>(std::move(*host_key));
   // Rows a stopped broker left "recording" are truncated recordings; this
   // runs before any new recording starts.

@@ -13,6 +13,7 @@ session::AccessTarget FromRecord(store::TargetRecord r) {
   t.labels = std::move(r.labels);
   t.host_key = std::move(r.host_key);
   t.crypto_profile = std::move(r.crypto_profile);
+  t.auth = std::move(r.auth);
   return t;
 }
 

@@ -153,11 +153,33 @@ absl::Status Admitter::AcceptHostKey(const AdmissionRequest& r, const Admission&
                {{"host_key", std::string(host_key)}, {"how", "trust on first use"}});
 }
 
+absl::StatusOr<SecretBytes> Admitter::OpenSecret(const AdmissionRequest& r,
+                                                 const Admission& a) {
+  auto vaulted = s_.authority->OpenTargetSecret(a.target.name, a.login());
+  if (!vaulted.ok()) return vaulted.status();
+  const std::string_view kind = vaulted->kind == SecretKind::kKey ? "key" : "password";
+  if (kind != a.target.auth)
+    return absl::FailedPreconditionError(fmt::format(
+        "the secret vaulted for {} is a {}, the target uses {}", a.login(), kind, a.target.auth));
+  (void)r;
+  return std::move(vaulted->secret);
+}
+
 std::string Admitter::ConnectFailed(const AdmissionRequest& r, const Admission& a,
                                     const absl::Status& st) {
   const bool changed = st.code() == absl::StatusCode::kFailedPrecondition;
+  const bool vaulted_login = st.code() == absl::StatusCode::kUnauthenticated;
+  nlohmann::json details = {{"error", std::string(st.message())}, {"login", a.login()}};
+  if (vaulted_login) {
+    details["reason"] = std::string(st.message());
+    details["auth"] = a.target.auth;
+  }
   (void)Write(r, changed ? "target.host_key_mismatch" : "session.target_failed", a.target.name,
-              "failure", {{"error", std::string(st.message())}, {"login", a.login()}});
+              "failure", std::move(details));
+  // A failed vaulted login says nothing about the secret to the user.
+  if (vaulted_login)
+    return fmt::format("portcullis: the broker could not log in to {} as {}", a.target.name,
+                       a.login());
   return fmt::format("portcullis: {}", st.message());
 }
 

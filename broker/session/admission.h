@@ -95,6 +95,13 @@ class Admitter {
       const AdmissionRequest& r, const Admission& a, std::string_view public_blob,
       bool permit_port_forwarding);
 
+  // The credential step for password and key targets: the secret vaulted
+  // for the admitted login, opened by the Authority. NotFound if none is
+  // vaulted; FailedPrecondition if its kind does not fit the target's auth.
+  // Errors are reasons for the audit log and never quote the secret.
+  [[nodiscard]] absl::StatusOr<SecretBytes> OpenSecret(const AdmissionRequest& r,
+                                                       const Admission& a);
+
   // After the target presented `host_key` ("TYPE BASE64") and it matched
   // the pin, or no pin existed (`first_use`): pins it on first use.
   // FailedPrecondition with the user's line if another key was pinned
@@ -103,7 +110,9 @@ class Admitter {
                                            std::string_view host_key, bool first_use);
 
   // Audits a failed connection (`st` from the protocol's connector:
-  // FailedPrecondition = changed host key) and returns the user's line.
+  // FailedPrecondition = changed host key, Unauthenticated = the vaulted
+  // login failed) and returns the user's line; a failed vaulted login tells
+  // the user only "the broker could not log in to TARGET as LOGIN".
   std::string ConnectFailed(const AdmissionRequest& r, const Admission& a,
                             const absl::Status& st);
 

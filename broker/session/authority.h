@@ -2,7 +2,7 @@
 // Authority: the narrow seam in front of the broker's secrets and decisions
 // (the privilege-separation boundary, as OpenSSH's monitor). Protocol code
 // and the API ask it to decide a request or to mint a certificate; they never
-// touch the CA key, the recording key or the database directly. Today it runs
+// touch the CA key, the recording key, the vault key or the database directly. Today it runs
 // in-process (LocalAuthority); the interface allows moving it to a separate
 // process later. Implementations are thread-safe.
 //
@@ -23,6 +23,7 @@
 #include "auth/policy/engine.h"
 #include "auth/policy/role.h"
 #include "broker/session/recorder.h"
+#include "broker/session/vaulted_secret.h"
 
 namespace portcullis::session {
 
@@ -55,6 +56,13 @@ class Authority : public RecordingSigner {
   // OK, or PermissionDenied/InvalidArgument with the failed check.
   [[nodiscard]] virtual absl::Status VerifyLoginCertificate(std::string_view cert_blob,
                                                             std::string_view user) = 0;
+
+  // Opens the secret vaulted for (target, login) for the broker's own login
+  // to that target, at connect time. The caller owns the result and must
+  // drop it as soon as it has authenticated (it is wiped on destruction).
+  // NotFound("no secret vaulted for LOGIN"); DataLoss if it does not open.
+  [[nodiscard]] virtual absl::StatusOr<VaultedSecret> OpenTargetSecret(std::string_view target,
+                                                                       std::string_view login) = 0;
 };
 
 }  // namespace portcullis::session

@@ -181,11 +181,36 @@ UPDATE tokens SET
   user_generation = 1;
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations = {{
+// Version 5: the credential vault for targets that cannot take certificates.
+// `targets.auth` says how the broker logs in to a target: with a certificate
+// from its CA (the default), or with a secret vaulted per target and login
+// (`password` or private `key`). `sealed` is the SecretBox form of the
+// secret, bound to its target and login (core/target_vault.h); `domain` is
+// for RDP, `login` is '' for a VNC password. set_at is unix seconds, set_by
+// the admin who set it. A target's secrets go with the target. The unused
+// `targets.vaulted_secret_sealed` column stays (old migration) but nothing
+// reads it.
+constexpr std::string_view kV5 = R"sql(
+ALTER TABLE targets ADD COLUMN auth TEXT NOT NULL DEFAULT 'certificate'
+  CHECK (auth IN ('certificate', 'password', 'key'));
+CREATE TABLE target_secrets (
+  target TEXT    NOT NULL REFERENCES targets(name) ON DELETE CASCADE,
+  login  TEXT    NOT NULL,
+  kind   TEXT    NOT NULL CHECK (kind IN ('password', 'key')),
+  sealed BLOB    NOT NULL CHECK (length(sealed) > 0),
+  domain TEXT    NOT NULL DEFAULT '',
+  set_at INTEGER NOT NULL,
+  set_by TEXT    NOT NULL,
+  PRIMARY KEY (target, login)
+);
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations = {{
     {1, "initial schema: users, roles, targets, tokens, meta, audit log", kV1},
     {2, "user_keys: registered SSH public keys", kV2},
     {3, "recordings: the catalogue of session recordings", kV3},
     {4, "auth_attempts lockout counters; login generations on users and tokens", kV4},
+    {5, "targets.auth and target_secrets: the credential vault", kV5},
 }};
 
 }  // namespace

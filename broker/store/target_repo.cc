@@ -17,7 +17,7 @@ constexpr size_t kMaxLabels = 256;
 
 constexpr std::string_view kSelectTarget =
     "SELECT name, address, protocol, labels, host_key, crypto_profile, vaulted_secret_sealed, "
-    "created_at FROM targets";
+    "created_at, auth FROM targets";
 
 absl::Status TargetNotFound(std::string_view name) {
   return absl::NotFoundError(fmt::format("target {} not found", name));
@@ -31,6 +31,10 @@ absl::Status Validate(const TargetRecord& t) {
         fmt::format("target {}: protocol must be ssh, rdp, vnc or tcp", t.name));
   }
   PC_RETURN_IF_ERROR(CheckName("crypto profile", t.crypto_profile));
+  if (!IsKnownTargetAuth(t.auth)) {
+    return absl::InvalidArgumentError(
+        fmt::format("target {}: auth must be certificate, password or key", t.name));
+  }
   PC_RETURN_IF_ERROR(CheckSize("host key", t.host_key, kMaxHostKeyBytes));
   PC_RETURN_IF_ERROR(CheckSize("vaulted secret", t.vaulted_secret_sealed, kMaxSealedBytes));
   if (t.labels.size() > kMaxLabels) {
@@ -79,13 +83,30 @@ absl::StatusOr<TargetRecord> ReadTarget(const Statement& st) {
   t.crypto_profile = st.ColumnText(5);
   t.vaulted_secret_sealed = st.ColumnBlob(6);
   t.created_at = st.ColumnInt(7);
+  t.auth = st.ColumnText(8);
   return t;
+}
+
+absl::Status ValidateSecret(const TargetSecretRecord& s) {
+  PC_RETURN_IF_ERROR(CheckName("target name", s.info.target));
+  PC_RETURN_IF_ERROR(CheckSize("login", s.info.login, kMaxNameBytes));
+  PC_RETURN_IF_ERROR(CheckSize("domain", s.info.domain, kMaxNameBytes));
+  PC_RETURN_IF_ERROR(CheckName("secret author", s.info.set_by));
+  if (s.info.kind != "password" && s.info.kind != "key") {
+    return absl::InvalidArgumentError("secret kind must be password or key");
+  }
+  if (s.sealed.empty()) return absl::InvalidArgumentError("sealed secret is empty");
+  return CheckSize("sealed secret", s.sealed, kMaxSealedBytes);
 }
 
 }  // namespace
 
 bool IsKnownProtocol(std::string_view protocol) {
   return protocol == "ssh" || protocol == "rdp" || protocol == "vnc" || protocol == "tcp";
+}
+
+bool IsKnownTargetAuth(std::string_view auth) {
+  return auth == "certificate" || auth == "password" || auth == "key";
 }
 
 TargetRepo::TargetRepo(Database* db) : db_(db) {}
@@ -97,7 +118,7 @@ absl::Status TargetRepo::Create(const TargetRecord& t) {
   PC_ASSIGN_OR_RETURN(
       Statement st,
       db_->Prepare("INSERT INTO targets(name, address, protocol, labels, host_key, crypto_profile, "
-                   "vaulted_secret_sealed, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                   "vaulted_secret_sealed, created_at, auth) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                    "insert target"));
   st.BindText(1, t.name)
       .BindText(2, t.address)
@@ -106,7 +127,8 @@ absl::Status TargetRepo::Create(const TargetRecord& t) {
       .BindText(5, t.host_key)
       .BindText(6, t.crypto_profile)
       .BindBlob(7, t.vaulted_secret_sealed)
-      .BindInt(8, created_at);
+      .BindInt(8, created_at)
+      .BindText(9, t.auth);
   absl::Status status = st.Run();
   if (absl::IsAlreadyExists(status)) {
     return absl::AlreadyExistsError(fmt::format("target {} already exists", t.name));
@@ -144,7 +166,7 @@ absl::Status TargetRepo::Update(const TargetRecord& t) {
   PC_ASSIGN_OR_RETURN(
       Statement st,
       db_->Prepare("UPDATE targets SET address = ?, protocol = ?, labels = ?, host_key = ?, "
-                   "crypto_profile = ?, vaulted_secret_sealed = ? WHERE name = ?",
+                   "crypto_profile = ?, vaulted_secret_sealed = ?, auth = ? WHERE name = ?",
                    "update target"));
   st.BindText(1, t.address)
       .BindText(2, t.protocol)
@@ -152,7 +174,8 @@ absl::Status TargetRepo::Update(const TargetRecord& t) {
       .BindText(4, t.host_key)
       .BindText(5, t.crypto_profile)
       .BindBlob(6, t.vaulted_secret_sealed)
-      .BindText(7, t.name);
+      .BindText(7, t.auth)
+      .BindText(8, t.name);
   PC_RETURN_IF_ERROR(st.Run());
   if (st.Changes() == 0) return TargetNotFound(t.name);
   return absl::OkStatus();
@@ -191,6 +214,92 @@ absl::Status TargetRepo::PinHostKey(std::string_view name, std::string_view host
     up.BindText(1, host_key).BindText(2, name);
     return up.Run();
   });
+}
+
+absl::Status TargetRepo::SetSecret(const TargetSecretRecord& s) {
+  PC_RETURN_IF_ERROR(ValidateSecret(s));
+  const int64_t set_at = s.info.set_at != 0 ? s.info.set_at : db_->clock()->NowUnix();
+  auto lock = db_->Lock();
+  PC_ASSIGN_OR_RETURN(
+      Statement st,
+      db_->Prepare("INSERT INTO target_secrets(target, login, kind, sealed, domain, set_at, set_by) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(target, login) DO UPDATE SET "
+                   "kind = excluded.kind, sealed = excluded.sealed, domain = excluded.domain, "
+                   "set_at = excluded.set_at, set_by = excluded.set_by",
+                   "set target secret"));
+  st.BindText(1, s.info.target)
+      .BindText(2, s.info.login)
+      .BindText(3, s.info.kind)
+      .BindBlob(4, s.sealed)
+      .BindText(5, s.info.domain)
+      .BindInt(6, set_at)
+      .BindText(7, s.info.set_by);
+  absl::Status status = st.Run();
+  if (absl::IsFailedPrecondition(status)) return TargetNotFound(s.info.target);  // foreign key
+  return status;
+}
+
+absl::Status TargetRepo::RemoveSecret(std::string_view target, std::string_view login) {
+  auto lock = db_->Lock();
+  PC_ASSIGN_OR_RETURN(Statement st,
+                      db_->Prepare("DELETE FROM target_secrets WHERE target = ? AND login = ?",
+                                   "remove target secret"));
+  st.BindText(1, target).BindText(2, login);
+  PC_RETURN_IF_ERROR(st.Run());
+  if (st.Changes() == 0) {
+    return absl::NotFoundError(
+        fmt::format("target {} has no secret for {}", target, login.empty() ? "(no login)" : login));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<TargetSecretInfo>> TargetRepo::ListSecretInfo(std::string_view target) {
+  auto lock = db_->Lock();
+  PC_ASSIGN_OR_RETURN(
+      Statement st,
+      db_->Prepare("SELECT target, login, kind, domain, set_at, set_by FROM target_secrets "
+                   "WHERE target = ? ORDER BY login",
+                   "list target secrets"));
+  st.BindText(1, target);
+  std::vector<TargetSecretInfo> out;
+  for (;;) {
+    PC_ASSIGN_OR_RETURN(bool row, st.Step());
+    if (!row) break;
+    TargetSecretInfo i;
+    i.target = st.ColumnText(0);
+    i.login = st.ColumnText(1);
+    i.kind = st.ColumnText(2);
+    i.domain = st.ColumnText(3);
+    i.set_at = st.ColumnInt(4);
+    i.set_by = st.ColumnText(5);
+    out.push_back(std::move(i));
+  }
+  return out;
+}
+
+absl::StatusOr<TargetSecretRecord> TargetRepo::GetSealedSecret(std::string_view target,
+                                                               std::string_view login) {
+  auto lock = db_->Lock();
+  PC_ASSIGN_OR_RETURN(
+      Statement st,
+      db_->Prepare("SELECT target, login, kind, domain, set_at, set_by, sealed FROM target_secrets "
+                   "WHERE target = ? AND login = ?",
+                   "get target secret"));
+  st.BindText(1, target).BindText(2, login);
+  PC_ASSIGN_OR_RETURN(bool row, st.Step());
+  if (!row) {
+    return absl::NotFoundError(fmt::format("no secret vaulted for {}",
+                                           login.empty() ? "(no login)" : login));
+  }
+  TargetSecretRecord r;
+  r.info.target = st.ColumnText(0);
+  r.info.login = st.ColumnText(1);
+  r.info.kind = st.ColumnText(2);
+  r.info.domain = st.ColumnText(3);
+  r.info.set_at = st.ColumnInt(4);
+  r.info.set_by = st.ColumnText(5);
+  r.sealed = st.ColumnBlob(6);
+  return r;
 }
 
 }  // namespace portcullis::store

@@ -150,6 +150,22 @@ std::vector<Rpc> AllRpcs(const std::shared_ptr<grpc::Channel>& ch) {
                    v1::RemoveTargetResponse r;
                    return targets->RemoveTarget(c, q, &r);
                  }});
+  out.push_back({"TargetService.SetTargetSecret", true, [targets](grpc::ClientContext* c) {
+                   v1::SetTargetSecretRequest q;
+                   q.set_name("hmi-1");
+                   q.set_login("admin");
+                   q.set_kind(v1::SECRET_KIND_PASSWORD);
+                   q.set_secret("rpc-auth-secret");
+                   v1::SetTargetSecretResponse r;
+                   return targets->SetTargetSecret(c, q, &r);
+                 }});
+  out.push_back({"TargetService.RemoveTargetSecret", true, [targets](grpc::ClientContext* c) {
+                   v1::RemoveTargetSecretRequest q;
+                   q.set_name("hmi-1");
+                   q.set_login("admin");
+                   v1::RemoveTargetSecretResponse r;
+                   return targets->RemoveTargetSecret(c, q, &r);
+                 }});
   out.push_back({"PolicyService.Check", true, [policy](grpc::ClientContext* c) {
                    v1::CheckRequest q;
                    q.set_user("bob");
@@ -298,7 +314,7 @@ TEST_F(RpcAuthTest, NonAdminGetsPermissionDeniedAndChangesNothing) {
       EXPECT_TRUE(s.ok()) << rpc.name << ": " << Describe(s);
     }
   }
-  EXPECT_EQ(admin_only, 19);
+  EXPECT_EQ(admin_only, 21);
 
   // Nothing bob asked for happened.
   CommandResult users = Admin({"users", "ls"});

@@ -100,6 +100,9 @@ class FakeAuthority final : public Authority {
     return absl::UnimplementedError("");
   }
   std::string RecordingPublicKey() const override { return ""; }
+  absl::StatusOr<VaultedSecret> OpenTargetSecret(std::string_view, std::string_view) override {
+    return absl::NotFoundError("no secret vaulted");
+  }
   ca::TargetCertRequest last_cert_request;
 
  private:

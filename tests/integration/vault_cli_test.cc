@@ -1,0 +1,90 @@
+// `targets set-secret / rm-secret / show` through the real CLI and daemon:
+// the happy path, every bad input (nothing stored), and the audit rows,
+// which never hold the secret.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "tests/integration/broker_fixture.h"
+
+namespace portcullis::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kPassword[] = "S3cret-on-the-switch-9q";
+
+class VaultCliTest : public BrokerTest {};
+
+TEST_F(VaultCliTest, SetShowRemoveAndBadInputs) {
+  StartBrokerAndLoginAdmin();
+  ASSERT_EQ(Admin({"targets", "add", "sw-01", "--address", "127.0.0.1:2200", "--protocol", "ssh",
+                   "--auth", "password", "--label", "site=plant-a"})
+                .exit_code,
+            0);
+  ASSERT_EQ(Admin({"targets", "add", "rtu-01", "--address", "127.0.0.1:2201", "--protocol",
+                   "ssh"})
+                .exit_code,
+            0);
+  CommandResult set = Admin({"targets", "set-secret", "sw-01", "--login", "admin",
+                             "--password-stdin"},
+                            kPassword);
+  ASSERT_EQ(set.exit_code, 0) << Describe(set);
+  EXPECT_THAT(set.out + set.err, Not(HasSubstr(kPassword)));
+  CommandResult show = Admin({"targets", "show", "sw-01"});
+  ASSERT_EQ(show.exit_code, 0) << Describe(show);
+  EXPECT_THAT(show.out, HasSubstr("auth:     password"));
+  EXPECT_THAT(show.out, HasSubstr("secret for admin: set "));
+  EXPECT_THAT(show.out, HasSubstr(" by alice"));
+  EXPECT_THAT(show.out, Not(HasSubstr(kPassword)));
+
+  // Bad inputs: a clear error each, nothing stored.
+  const std::string empty = broker().Join("empty");
+  ASSERT_TRUE(WriteWholeFile(empty, "", 0600).ok());
+  const std::string big = broker().Join("big");
+  ASSERT_TRUE(WriteWholeFile(big, std::string(16 * 1024 + 1, 'k'), 0600).ok());
+  const std::string junk = broker().Join("junk");
+  ASSERT_TRUE(WriteWholeFile(junk, "not a key\n", 0600).ok());
+  struct Bad {
+    std::vector<std::string> args;
+    std::string stdin_data;
+    std::string says;
+  };
+  const std::vector<Bad> bad = {
+      {{"targets", "set-secret", "sw-01", "--login", "root", "--password-stdin"}, "", "empty"},
+      {{"targets", "set-secret", "rtu-01", "--login", "root", "--password-stdin"}, "pw",
+       "uses certificates"},
+      {{"targets", "set-secret", "nope", "--login", "root", "--password-stdin"}, "pw",
+       "no target"},
+      {{"targets", "set-secret", "sw-01", "--login", "root", "--key-file", empty}, "", "empty"},
+      {{"targets", "set-secret", "sw-01", "--login", "root", "--key-file", big}, "", "larger"},
+      {{"targets", "set-secret", "sw-01", "--login", "root", "--key-file",
+        broker().Join("missing")},
+       "", "cannot read"},
+      {{"targets", "set-secret", "sw-01", "--login", "root"}, "", "--password-stdin"},
+  };
+  for (const auto& b : bad) {
+    CommandResult r = Admin(b.args, b.stdin_data);
+    EXPECT_NE(r.exit_code, 0) << Describe(r);
+    EXPECT_THAT(r.out + r.err, HasSubstr(b.says)) << Describe(r);
+  }
+  (void)junk;
+  show = Admin({"targets", "show", "sw-01"});
+  EXPECT_THAT(show.out, Not(HasSubstr("secret for root")));
+
+  CommandResult rm = Admin({"targets", "rm-secret", "sw-01", "--login", "admin"});
+  ASSERT_EQ(rm.exit_code, 0) << Describe(rm);
+  EXPECT_NE(Admin({"targets", "rm-secret", "sw-01", "--login", "admin"}).exit_code, 0);
+  show = Admin({"targets", "show", "sw-01"});
+  EXPECT_THAT(show.out, Not(HasSubstr("secret for admin")));
+
+  CommandResult audit = Admin({"audit", "ls", "--json"});
+  ASSERT_EQ(audit.exit_code, 0) << Describe(audit);
+  EXPECT_THAT(audit.out, HasSubstr("target.secret_set"));
+  EXPECT_THAT(audit.out, HasSubstr("target.secret_removed"));
+  EXPECT_THAT(audit.out, Not(HasSubstr(kPassword)));
+  EXPECT_THAT(broker().Log(), Not(HasSubstr(kPassword)));
+}
+
+}  // namespace
+}  // namespace portcullis::testing
