@@ -1,5 +1,7 @@
 #include "agentless/common/connect_abort.h"
 
+#include <fcntl.h>
+
 #include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -24,6 +26,7 @@ ConnectAbort::ConnectAbort() : wake_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) 
 
 ConnectAbort::~ConnectAbort() {
   if (wake_fd_ >= 0) close(wake_fd_);
+  if (registered_ >= 0) close(registered_);
 }
 
 void ConnectAbort::Abort() {
@@ -42,12 +45,18 @@ bool ConnectAbort::aborted() const {
 
 void ConnectAbort::Register(int fd) {
   std::lock_guard<std::mutex> lock(mu_);
-  registered_ = fd;
-  if (aborted_ && fd >= 0) shutdown(fd, SHUT_RDWR);
+  if (registered_ >= 0) close(registered_);
+  // A duplicate: the protocol library may close `fd` on an error before the
+  // owner unregisters, and its number may then be reused by another thread;
+  // shutting our duplicate down still reaches the same socket, never
+  // another one.
+  registered_ = fd >= 0 ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
+  if (aborted_ && registered_ >= 0) shutdown(registered_, SHUT_RDWR);
 }
 
 void ConnectAbort::Unregister() {
   std::lock_guard<std::mutex> lock(mu_);
+  if (registered_ >= 0) close(registered_);
   registered_ = -1;
 }
 

@@ -14,36 +14,9 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "agentless/common/unique_fd.h"
 
 namespace portcullis::agentless {
-
-// Owns a file descriptor; closes it on destruction or Reset().
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() { Reset(); }
-  UniqueFd(UniqueFd&& o) noexcept : fd_(o.Release()) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      Reset();
-      fd_ = o.Release();
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-  int Release() {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-  void Reset();
-
- private:
-  int fd_ = -1;
-};
 
 class ConnectAbort {
  public:
@@ -55,9 +28,9 @@ class ConnectAbort {
   // Cuts the connection short (idempotent).
   void Abort();
   bool aborted() const;
-  // Shuts `fd` down at Abort() until Unregister(); at once if already
-  // aborted. The caller keeps ownership of `fd` and must Unregister()
-  // before closing it.
+  // Shuts `fd`'s socket down at Abort() until Unregister(); at once if
+  // already aborted. Keeps its own duplicate of `fd`, so `fd` may be closed
+  // (by its owner or a library) at any time.
   void Register(int fd);
   void Unregister();
   // Readable once Abort() was called (an eventfd); for poll().

@@ -108,7 +108,7 @@ absl::StatusOr<SshAuthResult> AuthenticateClient(ssh_session session,
         Refuse(msg.get());
         continue;
       }
-      absl::StatusOr<core::Identity> id;
+      absl::StatusOr<session::Identity> id;
       if (all) {
         const char* pw = ssh_userauth_kbdint_getanswer(session, 0);
         const char* code = ssh_userauth_kbdint_getanswer(session, 1);

@@ -20,20 +20,21 @@
 #include "absl/status/statusor.h"
 #include "agentless/ssh/libssh_handles.h"
 #include "agentless/ssh/ssh_address.h"
-#include "broker/core/authenticator.h"
-#include "broker/core/authority.h"
+#include "broker/session/authority.h"
+#include "broker/session/user_authenticator.h"
 
 namespace portcullis::ssh {
 
 struct SshAuthServices {
-  core::Authenticator* authenticator = nullptr;
-  core::Authority* authority = nullptr;
+  session::UserAuthenticator* authenticator = nullptr;
+  // Verifies login certificates (the login CA's public half).
+  session::Authority* authority = nullptr;
   // True iff `public_blob` (SSH wire blob) is registered for `user`.
   std::function<bool(const std::string& user, const std::string& public_blob)> has_key;
 };
 
 struct SshAuthResult {
-  core::Identity identity;
+  session::Identity identity;
   SshAddress address;
   std::string method;  // "keyboard-interactive", "publickey", "login-certificate"
 };

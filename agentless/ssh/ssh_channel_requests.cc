@@ -171,7 +171,7 @@ int SshConnection::StartChannel(ChannelPair* p, StartKind kind, const std::strin
     }
   }
   if (rc != 0) {
-    spdlog::info("[{}] target refused {}", id_, what);
+    spdlog::info("[{}] target refused {}", id(), what);
     return -1;
   }
   p->mode = ChannelPair::Mode::kRelay;
@@ -215,7 +215,7 @@ void SshConnection::AttachSftpAuditor(ChannelPair* p) {
   cb.on_transfer = [this](const FileTransferEvent& ev) { AuditTransfer(ev, "sftp"); };
   cb.on_op = [this](const FileOpEvent& ev) {
     Audit("file.op", target_name_, "forwarded",
-          {{"op", ev.op}, {"path", ev.raw_path}, {"path2", ev.raw_path2}, {"session", id_}});
+          {{"op", ev.op}, {"path", ev.raw_path}, {"path2", ev.raw_path2}, {"session", id()}});
   };
   cb.allow = [this, base](const SftpRequest& req) {
     if (base(req)) return true;

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <poll.h>
 #include <spdlog/spdlog.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,89 +13,54 @@
 
 namespace portcullis::ssh {
 
-SshConnection::SshConnection(core::Broker* broker, SshSessionPtr client, std::string source,
-                             SshAuthServices auth, session::RecorderFactory* recorders)
-    : broker_(broker),
-      client_(std::move(client)),
-      source_(std::move(source)),
-      auth_(std::move(auth)),
-      recorders_(recorders) {
-  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-}
+SshConnection::SshConnection(const SshServices& services, SshSessionPtr client,
+                             std::string source)
+    : ProxySession(services.session, "ssh", std::move(source)),
+      ssh_(services),
+      client_(std::move(client)) {}
 
 SshConnection::~SshConnection() {
   channels_.clear();  // frees channels before their sessions
   if (event_) {
     if (client_) ssh_event_remove_session(event_.get(), client_.get());
     if (target_) ssh_event_remove_session(event_.get(), target_.get());
-    if (wake_fd_ >= 0) ssh_event_remove_fd(event_.get(), wake_fd_);
+    if (mailbox().valid()) ssh_event_remove_fd(event_.get(), mailbox().fd());
   }
   event_.reset();
   target_.reset();
   client_.reset();
-  if (wake_fd_ >= 0) close(wake_fd_);
 }
 
-void SshConnection::AbortFromOtherThread() {
+void SshConnection::AbortUnauthenticated() {
   // shutdown(2) is safe from any thread; the owner's poll wakes up and
   // libssh sees the socket closed.
   socket_t fd = ssh_get_fd(client_.get());
   if (fd >= 0) shutdown(fd, SHUT_RDWR);
 }
 
-void SshConnection::RequestEnd(session::EndReason reason, std::string notice) {
-  {
-    std::lock_guard<std::mutex> lock(post_mu_);
-    if (!end_request_) end_request_.emplace(reason, std::move(notice));
-  }
-  uint64_t one = 1;
-  if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof one);
-}
-
-void SshConnection::Notify(std::string line) {
-  {
-    std::lock_guard<std::mutex> lock(post_mu_);
-    notices_.push_back(std::move(line));
-  }
-  uint64_t one = 1;
-  if (wake_fd_ >= 0) (void)!write(wake_fd_, &one, sizeof one);
-}
-
-void SshConnection::Audit(std::string type, std::string subject, std::string outcome,
-                          nlohmann::json details) {
-  audit::AuditEvent ev;
-  ev.type = std::move(type);
-  ev.actor = identity_.user.empty() ? address_.user : identity_.user;
-  ev.subject = std::move(subject);
-  ev.outcome = std::move(outcome);
-  ev.source = source_;
-  if (!id_.empty()) details["session"] = id_;
-  ev.details = std::move(details);
-  auto st = broker_->audit().Append(ev);
-  if (!st.ok()) {
-    spdlog::error("[{}] cannot write audit event {}: {}", id_, ev.type, st.status().message());
-    // No audit, no access: end the session.
-    RequestEnd(session::EndReason::kError, "portcullis: the audit log is unavailable; closing.");
-  }
+void SshConnection::Shutdown() {
+  RequestEnd(session::EndReason::kShutdown, "portcullis: the broker is shutting down; closing.");
+  AbortConnect();
 }
 
 bool SshConnection::Handshake() {
-  const long timeout = static_cast<long>(broker_->config().ssh_auth_timeout.count());
+  const long timeout = static_cast<long>(ssh_.settings.auth_timeout.count());
   ssh_options_set(client_.get(), SSH_OPTIONS_TIMEOUT, &timeout);
   if (ssh_handle_key_exchange(client_.get()) != SSH_OK) {
     const std::string err = ssh_get_error(client_.get());
-    spdlog::info("ssh: handshake with {} failed: {}", source_, err);
+    spdlog::info("ssh: handshake with {} failed: {}", source(), err);
     Audit("ssh.handshake_failed", "ssh-listener", "failure", {{"error", err.substr(0, 200)}});
     return false;
   }
-  auto result = AuthenticateClient(client_.get(), auth_, source_);
+  auto result = AuthenticateClient(client_.get(), ssh_.auth, source());
   if (!result.ok()) {
-    spdlog::info("ssh: {} not authenticated: {}", source_, result.status().message());
+    spdlog::info("ssh: {} not authenticated: {}", source(), result.status().message());
     return false;
   }
   identity_ = result->identity;
   address_ = result->address;
   auth_method_ = result->method;
+  SetActor(identity_.user);
   authenticated_ = true;
   if (on_authenticated_) on_authenticated_();
   return true;
@@ -104,11 +68,11 @@ bool SshConnection::Handshake() {
 
 void SshConnection::AuditDecision(session::RequestKind kind, const std::string& subject,
                                   const policy::Decision& d, nlohmann::json extra) {
-  auto st = broker_->admitter().AuditDecision(
+  auto st = admitter().AuditDecision(
       Request(target_name_, login_.empty() ? address_.login : login_), subject, kind, d,
       std::move(extra));
   if (!st.ok()) {
-    spdlog::error("[{}] cannot write audit event policy.decision: {}", id_, st.message());
+    spdlog::error("[{}] cannot write audit event policy.decision: {}", id(), st.message());
     RequestEnd(session::EndReason::kError, "portcullis: the audit log is unavailable; closing.");
   }
 }
@@ -128,8 +92,8 @@ session::AdmissionRequest SshConnection::Request(const std::string& target,
   session::AdmissionRequest r;
   r.user = identity_.user;
   r.roles = identity_.roles;
-  r.source = source_;
-  r.session_id = id_;
+  r.source = source();
+  r.session_id = id();
   r.target = target;
   r.login = login;
   r.protocol = policy::Protocol::kSsh;
@@ -137,7 +101,7 @@ session::AdmissionRequest SshConnection::Request(const std::string& target,
 }
 
 void SshConnection::OpenTarget(const SshAddress& addr) {
-  session::Admitter& admitter = broker_->admitter();
+  session::Admitter& admitter = this->admitter();
   const session::AdmissionRequest req = Request(addr.target, addr.login);
   // Local until the target is connected: a failed attempt must not leave
   // its decision in force for a target admitted by another one.
@@ -153,7 +117,7 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
   ep.login = a.login();
   ep.crypto_profile = a.target.crypto_profile;
   ep.pinned_host_key = a.target.host_key;
-  ep.timeout = broker_->config().ssh_target_timeout;
+  ep.timeout = ssh_.settings.target_timeout;
   ep.abort = &connect_abort_;
   const bool tunnels = !a.decision.tunnels.empty();
   // The target's auth mode picks the credential: a certificate from the CA,
@@ -182,7 +146,6 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
   login_ = a.login();
   target_address_ = a.target.address;
   cert_serial_ = conn->cert.serial;
-  target_socket_ = std::move(conn->socket);
   target_ = std::move(conn->session);
   target_name_ = a.target.name;
   admission_ = std::move(*admitted);
@@ -208,25 +171,20 @@ bool SshConnection::OpenTargetChannel(ChannelPair* p) {
 }
 
 void SshConnection::RegisterSession() {
-  session::SessionInfo info;
-  info.id = id_;
-  info.user = identity_.user;
-  info.login = login_;
-  info.target = target_name_.empty() ? "(menu)" : target_name_;
-  info.protocol = "ssh";
-  info.source = source_;
-  info.role = decision_.role;
-  info.started = started_;
+  Listing l;
+  l.user = identity_.user;
+  l.login = login_;
+  l.target = target_name_.empty() ? "(menu)" : target_name_;
+  l.role = decision_.role;
   if (target_ && decision_.max_session.count() > 0)
-    info.deadline = broker_->clock()->Now() + decision_.max_session;
-  registration_ = {};  // re-registering (menu choice) keeps the id
-  registration_ = broker_->sessions().Register(std::move(info), this);
+    l.deadline = clock().Now() + decision_.max_session;
+  Register(std::move(l));
 }
 
 void SshConnection::Run() {
-  started_ = broker_->clock()->Now();
+  MarkStarted();
   if (!Handshake()) return;
-  id_ = broker_->sessions().NewId();
+  AssignId();
   if (!address_.target.empty()) OpenTarget(address_);
   RegisterSession();
   Audit("session.start", address_.target.empty() ? "(menu)" : address_.target,
@@ -245,39 +203,29 @@ void SshConnection::Run() {
   Finish();
 }
 
-int SshConnection::OnWakeup(socket_t fd, int, void* userdata) {
-  uint64_t v;
-  while (read(fd, &v, sizeof v) > 0) {
-  }
-  static_cast<SshConnection*>(userdata)->posted_ = true;
+int SshConnection::OnWakeup(socket_t, int, void* userdata) {
+  static_cast<SshConnection*>(userdata)->mailbox().Drain();
   return 0;
 }
 
 void SshConnection::HandleWakeup() {
-  // The relay loop calls this after every poll: stay off the mutex unless
-  // another thread posted something (it always writes the eventfd after).
-  if (!posted_) return;
-  posted_ = false;
-  std::optional<std::pair<session::EndReason, std::string>> end;
-  std::deque<std::string> notices;
-  {
-    std::lock_guard<std::mutex> lock(post_mu_);
-    end.swap(end_request_);
-    notices.swap(notices_);
-  }
-  for (const auto& line : notices) {
+  // The relay loop calls this after every poll: Take() stays off the mutex
+  // unless another thread posted something.
+  agentless::Mailbox::Mail mail = mailbox().Take();
+  if (mail.empty()) return;
+  for (const auto& line : mail.notices) {
     for (auto& p : channels_) {
       if (p->kind == ChannelPair::Kind::kSession &&
           (p->mode == ChannelPair::Mode::kRelay || p->mode == ChannelPair::Mode::kMenu))
         p->TellUser(line);
     }
   }
-  if (end && !ending_) {
+  if (mail.end && !ending_) {
     ending_ = true;
-    end_reason_ = end->first;
-    Audit("session.ending", target_name_, std::string(session::EndReasonName(end->first)),
-          {{"notice", end->second}});
-    EndAll(end->second);
+    end_reason_ = mail.end->reason;
+    Audit("session.ending", target_name_, std::string(session::EndReasonName(mail.end->reason)),
+          {{"notice", mail.end->notice}});
+    EndAll(mail.end->notice);
   }
 }
 
@@ -295,7 +243,7 @@ int SshConnection::OnMessage(ssh_session, ssh_message msg, void* userdata) {
       ssh_message_type(msg) == SSH_REQUEST_GLOBAL) {
     // x11, forwarded-tcpip, auth-agent, tcpip-forward (remote forwarding):
     // refused.
-    spdlog::info("[{}] refused channel open / global request type {}", self->id_,
+    spdlog::info("[{}] refused channel open / global request type {}", self->id(),
                  ssh_message_subtype(msg));
   }
   return 1;  // libssh sends the default (refusing) reply
@@ -315,13 +263,13 @@ ssh_channel SshConnection::OnSessionChannelOpen(ssh_session, void* userdata) {
 }
 
 bool SshConnection::ChannelAllowed(const char* kind) {
-  const size_t cap = static_cast<size_t>(broker_->config().ssh_max_channels_per_connection);
+  const size_t cap = static_cast<size_t>(ssh_.settings.max_channels_per_connection);
   // Done pairs no peer waits on are freed at the next pump: not counted.
   size_t open = 0;
   for (const auto& p : channels_) open += p->mode != ChannelPair::Mode::kDone || p->Lingering();
   if (open < cap) return true;
   spdlog::info("[{}] refused a {} channel: {} channels are open on this connection (limit {})",
-               id_, kind, open, cap);
+               id(), kind, open, cap);
   if (!channel_cap_audited_) {
     channel_cap_audited_ = true;
     Audit("ssh.channel_refused", target_name_.empty() ? "(none)" : target_name_, "denied",
@@ -342,8 +290,8 @@ bool SshConnection::ChannelAllowed(const char* kind) {
 void SshConnection::Relay() {
   ssh_set_blocking(client_.get(), 0);
   event_.reset(ssh_event_new());
-  if (!event_ || wake_fd_ < 0) return;
-  ssh_event_add_fd(event_.get(), wake_fd_, POLLIN, OnWakeup, this);
+  if (!event_ || !mailbox().valid()) return;
+  ssh_event_add_fd(event_.get(), mailbox().fd(), POLLIN, OnWakeup, this);
   ssh_callbacks_init(&server_cb_);
   server_cb_.userdata = this;
   server_cb_.channel_open_request_session_function = OnSessionChannelOpen;
@@ -406,7 +354,7 @@ void SshConnection::Pump() {
     }
     if (p->recorder) {
       if (auto st = p->recorder->Close(session::EndReasonName(end_reason_)); !st.ok())
-        spdlog::error("[{}] recording: {}", id_, st.message());
+        spdlog::error("[{}] recording: {}", id(), st.message());
     }
     it = channels_.erase(it);
   }
@@ -428,23 +376,15 @@ void SshConnection::Finish() {
     ssh_blocking_flush(client_.get(), 1000);  // ssh_disconnect does not flush
     ssh_disconnect(client_.get());
   }
-  if (target_ && ssh_is_connected(target_.get())) {
-    ssh_blocking_flush(target_.get(), 1000);
-    ssh_disconnect(target_.get());
+  if (target_) {
+    if (event_) ssh_event_remove_session(event_.get(), target_.get());
+    CloseTargetSession(target_, 1000);
   }
-  // libssh does not close a socket it was handed (SSH_OPTIONS_FD).
-  target_socket_.Reset();
-  const auto dur = std::chrono::duration_cast<std::chrono::seconds>(broker_->clock()->Now() -
-                                                                    started_);
   const std::string subject = !target_name_.empty()      ? target_name_
                               : !address_.target.empty() ? address_.target
                                                          : "(menu)";
-  Audit("session.end", subject, "success",
-        {{"reason", session::EndReasonName(end_reason_)},
-         {"bytes_up", BytesUp()},
-         {"bytes_down", BytesDown()},
-         {"duration_seconds", dur.count()}});
-  registration_ = {};
+  AuditEnd(subject, end_reason_);
+  Unregister();
 }
 
 }  // namespace portcullis::ssh

@@ -5,9 +5,10 @@
 // (shell, exec, sftp/scp with file audit, direct-tcpip tunnels) <-> recorder.
 //
 // Threading: Run() owns the client and the target libssh sessions and every
-// channel; nothing else touches them. The LiveSession methods may be called
-// from any thread: they post to the owning thread through an eventfd.
-// The Broker must outlive the connection.
+// channel; nothing else touches them. The LiveSession and ListenedConnection
+// methods may be called from any thread: they post to the owning thread
+// through the session's mailbox (ProxySession). The services must outlive
+// the connection.
 
 #include <atomic>
 #include <deque>
@@ -19,15 +20,15 @@
 #include <vector>
 
 #include "agentless/common/connect_abort.h"
+#include "agentless/common/proxy_listener.h"
+#include "agentless/common/proxy_session.h"
 #include "agentless/ssh/libssh_handles.h"
 #include "agentless/ssh/ssh_address.h"
 #include "agentless/ssh/ssh_auth.h"
+#include "agentless/ssh/ssh_services.h"
 #include "auth/policy/engine.h"
-#include "broker/core/broker.h"
 #include "broker/session/admission.h"
-#include "broker/session/live_session.h"
 #include "broker/session/recorder.h"
-#include "broker/session/session_registry.h"
 
 namespace portcullis::ssh {
 
@@ -37,47 +38,43 @@ struct FileTransferEvent;
 
 enum class StartKind { kShell, kExec, kSubsystem };
 
-class SshConnection final : public session::LiveSession {
+class SshConnection final : public agentless::ProxySession,
+                            public agentless::ListenedConnection {
  public:
   // `client` has been accepted (ssh_bind_accept_fd) but not key-exchanged.
-  SshConnection(core::Broker* broker, SshSessionPtr client, std::string source,
-                SshAuthServices auth, session::RecorderFactory* recorders);
+  SshConnection(const SshServices& services, SshSessionPtr client, std::string source);
   ~SshConnection() override;
   SshConnection(const SshConnection&) = delete;
   SshConnection& operator=(const SshConnection&) = delete;
 
+  // agentless::ListenedConnection
   // The whole connection; returns when it is over. Call once.
-  void Run();
+  void Run() override;
+  // Shuts the client socket down (pre-auth timeout, shutdown).
+  void AbortUnauthenticated() override;
+  // Ends the session with reason shutdown, also while it still connects to
+  // its target.
+  void Shutdown() override;
   // True once authentication succeeded (the listener's pre-auth reaper
   // stops watching then).
   bool authenticated() const { return authenticated_.load(); }
   // Called on the owning thread right after authentication succeeds.
   void SetAuthenticatedHook(std::function<void()> hook) { on_authenticated_ = std::move(hook); }
-  // Shuts the client socket down from another thread (pre-auth timeout).
-  void AbortFromOtherThread();
   // Any thread: cuts short a connection to the target in progress (and
   // any later one); the session then ends with reason shutdown.
   void AbortConnect() { connect_abort_.Abort(); }
 
-  // session::LiveSession
-  void RequestEnd(session::EndReason reason, std::string notice) override;
-  void Notify(std::string line) override;
-  uint64_t BytesUp() const override { return bytes_up_.load(std::memory_order_relaxed); }
-  uint64_t BytesDown() const override { return bytes_down_.load(std::memory_order_relaxed); }
-
   // --- used by the channel code (same thread) ---
-  core::Broker* broker() { return broker_; }
-  const std::string& id() const { return id_; }
-  const std::string& source() const { return source_; }
-  const core::Identity& identity() const { return identity_; }
+  const session::Identity& identity() const { return identity_; }
   ssh_session client() const { return client_.get(); }
   ssh_session target() const { return target_.get(); }
   // The admitted target's name (empty in menu mode until chosen).
   const std::string& target_name() const { return target_name_; }
-  void AddBytesUp(uint64_t n) { bytes_up_.fetch_add(n, std::memory_order_relaxed); }
-  void AddBytesDown(uint64_t n) { bytes_down_.fetch_add(n, std::memory_order_relaxed); }
-  // Writes one audit event (actor = the user, source = the client).
-  void Audit(std::string type, std::string subject, std::string outcome, nlohmann::json details);
+  using ProxySession::AddBytesDown;
+  using ProxySession::AddBytesUp;
+  // Writes one audit event (actor = the user, source = the client); a row
+  // that cannot be stored ends the session.
+  using ProxySession::Audit;
   // shell / exec / subsystem on a user channel: policy, auditors, recorder,
   // then the same request to the target. 0 = success (libssh replies).
   int StartChannel(ChannelPair* p, StartKind kind, const std::string& arg);
@@ -106,7 +103,9 @@ class SshConnection final : public session::LiveSession {
   // False (and the refusal logged, audited once per connection and told to
   // the user) when ssh.max_channels_per_connection channels are open.
   bool ChannelAllowed(const char* kind);
+  // Lists the session in the registry (again after a menu choice).
   void RegisterSession();
+  session::Admitter& admitter() { return *ssh_.session.admitter; }
   // A policy.decision row (the one schema, session::DecisionDetails) for a
   // request inside this connection; the login is the admitted one (or the
   // requested one before admission). A row that cannot be stored ends the
@@ -138,15 +137,10 @@ class SshConnection final : public session::LiveSession {
   static int OnMessage(ssh_session session, ssh_message msg, void* userdata);
   static ssh_channel OnSessionChannelOpen(ssh_session session, void* userdata);
 
-  core::Broker* const broker_;
+  const SshServices& ssh_;
   SshSessionPtr client_;
-  agentless::UniqueFd target_socket_;  // under target_ (libssh does not close it)
   SshSessionPtr target_;
-  const std::string source_;
-  const SshAuthServices auth_;
-  session::RecorderFactory* const recorders_;
-  std::string id_;
-  core::Identity identity_;
+  session::Identity identity_;
   SshAddress address_;
   std::string auth_method_;
 
@@ -160,26 +154,16 @@ class SshConnection final : public session::LiveSession {
   agentless::ConnectAbort connect_abort_;  // the admitted target, with decision_
   std::optional<std::string> denial_;  // one line for the user's terminal
   uint64_t cert_serial_ = 0;
-  TimePoint started_{};
   int recorded_channels_ = 0;
   bool channel_cap_audited_ = false;
 
   SshEventPtr event_;
-  int wake_fd_ = -1;
   std::vector<std::unique_ptr<ChannelPair>> channels_;
-  session::SessionRegistry::Registration registration_;
   struct ssh_server_callbacks_struct server_cb_{};
 
   std::atomic<bool> authenticated_{false};
   std::function<void()> on_authenticated_;
-  std::atomic<uint64_t> bytes_up_{0}, bytes_down_{0};
-
-  // Posted from other threads.
-  std::mutex post_mu_;
-  std::optional<std::pair<session::EndReason, std::string>> end_request_;
-  std::deque<std::string> notices_;
   bool ending_ = false;  // owner thread only
-  bool posted_ = false;  // owner thread only: the eventfd fired since the last HandleWakeup
   session::EndReason end_reason_ = session::EndReason::kClientClosed;
 };
 

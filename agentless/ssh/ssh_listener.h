@@ -1,64 +1,44 @@
 #pragma once
-// SshListener: the broker's SSH front door (port 2222 by default). Accepts
-// TCP connections, refuses beyond ssh.max_sessions / ssh.max_unauthenticated,
-// and runs each connection (SshConnection) on its own thread. A reaper
-// closes connections that have not authenticated within ssh.auth_timeout,
-// however slowly they trickle bytes.
+// SshListener: the broker's SSH front door (port 2222 by default), on the
+// shared listener skeleton (agentless/common/proxy_listener.h): it accepts
+// TCP connections, refuses beyond max_sessions / max_unauthenticated, runs
+// each connection (SshConnection) on a thread it owns and joins, and closes
+// connections that have not authenticated within auth_timeout.
 //
-// Thread-safe: Start/Stop from the daemon's main thread. The Broker and the
-// RecorderFactory must outlive the listener.
+// Thread-safe: Start/Stop from the daemon's main thread. The services must
+// outlive the listener.
 
-#include <atomic>
-#include <condition_variable>
-#include <map>
-#include <set>
 #include <memory>
 #include <mutex>
-#include <thread>
 
 #include "absl/status/status.h"
+#include "agentless/common/proxy_listener.h"
 #include "agentless/ssh/libssh_handles.h"
-#include "agentless/ssh/ssh_auth.h"
-#include "broker/core/broker.h"
-#include "broker/session/recorder.h"
+#include "agentless/ssh/ssh_services.h"
 
 namespace portcullis::ssh {
 
-class SshConnection;
-
 class SshListener {
  public:
-  SshListener(core::Broker* broker, SshAuthServices auth, session::RecorderFactory* recorders);
+  explicit SshListener(SshServices services);
   ~SshListener();  // Stop()
 
-  // Binds cfg.ssh and starts accepting. FailedPrecondition if the listener
-  // is disabled (port 0).
+  // Binds settings.host:port and starts accepting.
   [[nodiscard]] absl::Status Start();
-  // Stops accepting, ends every session (with a notice), waits for them.
+  // Stops accepting, ends every session (with a notice, reason shutdown,
+  // recordings sealed) and joins every connection thread.
   void Stop();
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return listener_ ? listener_->port() : 0; }
 
  private:
-  void AcceptLoop();
-  void ReaperLoop();
-  void Serve(int fd, std::string source);
+  std::unique_ptr<agentless::ListenedConnection> Accept(agentless::UniqueFd fd,
+                                                        const std::string& source,
+                                                        std::function<void()> authenticated);
 
-  core::Broker* const broker_;
-  const SshAuthServices auth_;
-  session::RecorderFactory* const recorders_;
-  SshBindPtr bind_;
-  uint16_t port_ = 0;
-  int stop_pipe_[2] = {-1, -1};
-  std::thread acceptor_, reaper_;
-
-  std::mutex accept_mu_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool stopping_ = false;
-  int live_ = 0;
-  int unauthenticated_ = 0;
-  std::map<SshConnection*, TimePoint> pending_;  // not yet authenticated, with deadline
-  std::set<SshConnection*> conns_;               // every live connection
+  const SshServices services_;
+  SshBindPtr bind_;        // keys and algorithms; the skeleton owns the socket
+  std::mutex accept_mu_;   // ssh_bind_accept_fd reads the bind: one at a time
+  std::unique_ptr<agentless::ProxyListener> listener_;
 };
 
 }  // namespace portcullis::ssh

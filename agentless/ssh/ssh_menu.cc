@@ -18,7 +18,7 @@ namespace portcullis::ssh {
 
 void SshConnection::ShowMenu(ChannelPair* p) {
   p->menu_targets.clear();
-  auto visible = broker_->admitter().VisibleTargets(identity_.roles, policy::Protocol::kSsh);
+  auto visible = admitter().VisibleTargets(identity_.roles, policy::Protocol::kSsh);
   if (visible.ok()) p->menu_targets = std::move(*visible);
   const std::string title = fmt::format("Portcullis: targets {} may reach", identity_.user);
   if (p->menu_targets.empty()) {

@@ -32,7 +32,7 @@ int SshConnection::OpenTunnel(ssh_message msg) {
   if (!ChannelAllowed("tunnel")) return 1;  // "administratively prohibited"
   // The target's labels as admitted; the role table as it is now.
   policy::Decision d =
-      broker_->admitter().DecideTunnel(Request(target_name_, login_), *admission_, dest);
+      admitter().DecideTunnel(Request(target_name_, login_), *admission_, dest);
   if (!d.allowed) return 1;  // "open failed: administratively prohibited"
   ssh_channel t = ssh_channel_new(target_.get());
   if (t == nullptr) return 1;
@@ -55,7 +55,7 @@ int SshConnection::OpenTunnel(ssh_message msg) {
   p->AttachClient(c);
   p->AttachTarget(t);
   p->tunnel_dest = dest;
-  p->opened = broker_->clock()->Now();
+  p->opened = clock().Now();
   p->mode = ChannelPair::Mode::kRelay;
   Audit("tunnel.open", target_name_, "success", {{"destination", dest}});
   channels_.push_back(std::move(p));
@@ -145,7 +145,7 @@ std::vector<std::string> SshConnection::ExpandOnTarget(const std::string& patter
   }
   ssh_set_blocking(target(), 0);
   if (!ok) {
-    spdlog::info("[{}] could not expand an scp pattern on the target", id_);
+    spdlog::info("[{}] could not expand an scp pattern on the target", id());
     return paths;
   }
   for (size_t b = 0; b < out.size() && paths.size() < kMaxPaths;) {
@@ -171,27 +171,27 @@ void SshConnection::AuditTransfer(const FileTransferEvent& ev, const char* via) 
 }
 
 absl::Status SshConnection::OpenRecorder(ChannelPair* p, const std::string& command) {
-  if (recorders_ == nullptr)
+  if (ssh_.session.recorders == nullptr)
     return absl::FailedPreconditionError("sessions cannot be recorded on this broker; refused");
   session::RecordingInfo info;
-  info.session_id = id_;
+  info.session_id = id();
   info.channel = recorded_channels_++;
   info.user = identity_.user;
   info.login = login_;
   info.target = target_name_;
   info.protocol = "ssh";
-  info.source = source_;
+  info.source = source();
   info.command = command;
   info.term = p->term;
   info.cols = p->cols > 0 ? p->cols : 80;  // no pty, or a client that sent 0x0
   info.rows = p->rows > 0 ? p->rows : 24;
   info.record_input = decision_.record_input;
-  info.started = broker_->clock()->Now();
+  info.started = clock().Now();
   info.target_address = target_address_;
   info.roles = identity_.roles;
   info.rule = decision_.reason;
   info.certificate_serial = cert_serial_;
-  auto rec = recorders_->OpenTerminal(info);
+  auto rec = ssh_.session.recorders->OpenTerminal(info);
   if (!rec.ok()) {
     Audit("session.refused", target_name_, "denied",
           {{"reason", fmt::format("recording cannot be written: {}", rec.status().message())}});

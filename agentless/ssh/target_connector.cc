@@ -159,8 +159,6 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
   auto addr = config::ParseListenAddress(ep.address);
   if (!addr.ok())
     return absl::InternalError(fmt::format("target {} has a bad address", ep.name));
-  // Declared before the session so that it is closed after it.
-  std::unique_ptr<agentless::UniqueFd> socket;
   SshSessionPtr s(ssh_new());
   if (!s) return absl::InternalError("out of memory");
   const AlgorithmSet algs = TargetAlgorithms(ep.crypto_profile);
@@ -191,7 +189,8 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
     if (!st.ok()) return st;
   }
   // Our own TCP connect, so that a shutdown can abort it and the handshake
-  // after it (libssh then owns and closes the socket).
+  // after it. From ssh_connect() on, libssh owns the socket: it closes it
+  // on an error and in ssh_free() (see CloseTargetSession).
   struct Unregister {
     agentless::ConnectAbort* a;
     ~Unregister() {
@@ -209,9 +208,10 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
       return absl::UnavailableError(fmt::format("cannot reach {} ({}): {}", ep.name, ep.address,
                                                 fd.status().message()));
     socket_t sock = *fd;
-    socket.reset(new agentless::UniqueFd(sock));
-    if (ssh_options_set(s.get(), SSH_OPTIONS_FD, &sock) != SSH_OK)
+    if (ssh_options_set(s.get(), SSH_OPTIONS_FD, &sock) != SSH_OK) {
+      close(sock);
       return absl::InternalError("cannot hand the target connection to libssh");
+    }
     ep.abort->Register(sock);
   }
   if (ssh_connect(s.get()) != SSH_OK) {
@@ -241,7 +241,6 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
 
   if (cred.mode != TargetAuthMode::kCertificate) {
     if (auto st = VaultedLogin(s.get(), cred); !st.ok()) return st;
-    if (socket) out.socket = std::move(*socket);
     out.session = std::move(s);
     return out;
   }
@@ -271,10 +270,20 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
         "and allow that account?)",
         ep.name, ep.login));
   }
-  if (socket) out.socket = std::move(*socket);
   out.session = std::move(s);
   out.cert = std::move(*cert);
   return out;
+}
+
+void CloseTargetSession(SshSessionPtr& session, int flush_ms) {
+  if (!session) return;
+  if (ssh_is_connected(session.get())) {
+    const socket_t fd = ssh_get_fd(session.get());
+    ssh_blocking_flush(session.get(), flush_ms);  // ssh_disconnect does not flush
+    ssh_disconnect(session.get());
+    if (fd != SSH_INVALID_SOCKET) close(fd);
+  }
+  session.reset();
 }
 
 }  // namespace portcullis::ssh

@@ -40,10 +40,8 @@ struct TargetEndpoint {
 };
 
 struct TargetConnection {
-  // The TCP connection libssh runs on; libssh does not close it, so it must
-  // outlive `session` (declared first: destroyed last).
-  agentless::UniqueFd socket;
-  SshSessionPtr session;      // authenticated, blocking mode
+  // Authenticated, blocking mode. End it with CloseTargetSession().
+  SshSessionPtr session;
   std::string host_key;       // "TYPE BASE64" the target presented
   bool first_use = false;     // no pin existed: the caller must pin host_key
   ca::IssuedCertificate cert; // what the broker logged in with
@@ -77,6 +75,13 @@ inline constexpr int kMaxKbdintRounds = 4;
 // message is the reason for the audit log, not for the user ("no secret
 // vaulted for admin", "target refused the vaulted password", "target offers
 // none of: password, keyboard-interactive"); it never quotes the secret.
+// Ends a session ConnectTarget() made: if it is still connected, flushes
+// what is queued (up to `flush`) and sends SSH_MSG_DISCONNECT; then frees
+// it. Its socket is closed exactly once: libssh closes a socket it was
+// handed on an error and in ssh_free(), but leaves it open after
+// ssh_disconnect(), so this closes it then.
+void CloseTargetSession(SshSessionPtr& session, int flush_ms);
+
 [[nodiscard]] absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
                                                              const TargetCredential& cred);
 

@@ -21,6 +21,7 @@
 #include "broker/audit/audit_log.h"
 #include "broker/common/clock.h"
 #include "broker/common/secret.h"
+#include "broker/session/user_authenticator.h"
 #include "broker/store/user_repo.h"
 
 namespace portcullis::core {
@@ -30,15 +31,7 @@ inline constexpr std::string_view kAdminRole = "admin";
 inline constexpr std::string_view kAuditorRole = "auditor";
 inline constexpr std::string_view kInvalidCredentials = "invalid credentials";
 
-struct Identity {
-  std::string user;
-  std::vector<std::string> roles;
-  bool admin = false;
-  // The user row and login generation this identity was established for;
-  // login certificates and tokens issued for it carry both.
-  int64_t user_id = 0;
-  int64_t login_generation = 0;
-};
+using session::Identity;
 
 bool HasAdminRole(const std::vector<std::string>& roles);
 Identity IdentityOf(const store::UserRecord& rec);
@@ -71,7 +64,7 @@ class ConcurrencyLimit {
   int waiting_ = 0;  // guarded by mu_
 };
 
-class Authenticator {
+class Authenticator final : public session::UserAuthenticator {
  public:
   // `argon2`: the costs new passwords are hashed with; attempts that verify
   // no real hash (unknown or locked user) burn the same work.
@@ -93,14 +86,14 @@ class Authenticator {
                                                          const SecretBytes& password,
                                                          std::string_view totp_code,
                                                          std::string_view source,
-                                                         std::string_view channel);
+                                                         std::string_view channel) override;
   // The second step after a public key registered with `portcullis keys
   // add` has been verified by the caller: account checks + TOTP.
   [[nodiscard]] absl::StatusOr<Identity> KeyAndTotp(std::string_view user,
                                                     std::string_view key_fingerprint,
                                                     std::string_view totp_code,
                                                     std::string_view source,
-                                                    std::string_view channel);
+                                                    std::string_view channel) override;
   // A login certificate (issued after password + TOTP at `portcullis login`)
   // whose signature, validity and principal the caller has verified, with
   // the user id and login generation read from it (ca/login_binding.h):
@@ -110,16 +103,16 @@ class Authenticator {
   [[nodiscard]] absl::StatusOr<Identity> LoginCertificate(std::string_view user, int64_t user_id,
                                                           int64_t generation, uint64_t serial,
                                                           std::string_view source,
-                                                          std::string_view channel);
+                                                          std::string_view channel) override;
   // True iff `user` exists, is enabled and (user_id, generation) is its
   // current binding: for answering a key probe. Counts nothing; if `audit`,
   // a refusal is audited ("login certificate revoked").
   bool LoginBindingIsCurrent(std::string_view user, int64_t user_id, int64_t generation,
-                             std::string_view source, std::string_view channel, bool audit);
+                             std::string_view source, std::string_view channel, bool audit) override;
   // Counts and audits a failure the caller detected (bad key signature,
   // refused certificate). Always returns UNAUTHENTICATED.
   absl::Status RecordFailure(std::string_view user, std::string_view reason,
-                             std::string_view source, std::string_view channel);
+                             std::string_view source, std::string_view channel) override;
   // True iff `user` has reached the failure threshold within the window.
   bool IsLocked(std::string_view user);
   int max_password_checks() const { return password_checks_.max(); }

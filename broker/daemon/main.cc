@@ -28,6 +28,32 @@ int Fail(const absl::Status& st) {
   return 1;
 }
 
+// The SSH access path's narrow view of the broker: its settings and host
+// key, the authenticator and the Authority, and the session services.
+portcullis::ssh::SshServices SshServicesOf(portcullis::core::Broker* b) {
+  const auto& cfg = b->config();
+  portcullis::ssh::SshServices s;
+  s.settings.host = cfg.ssh.host;
+  s.settings.port = cfg.ssh.port;
+  s.settings.auth_timeout = cfg.ssh_auth_timeout;
+  s.settings.max_unauthenticated = cfg.ssh_max_unauthenticated;
+  s.settings.max_sessions = cfg.ssh_max_sessions;
+  s.settings.target_timeout = cfg.ssh_target_timeout;
+  s.settings.max_channels_per_connection = cfg.ssh_max_channels_per_connection;
+  s.host_key = &b->ssh_host_key();
+  s.auth.authenticator = &b->authenticator();
+  s.auth.authority = &b->authority();
+  s.auth.has_key = [b](const std::string& user, const std::string& blob) {
+    return b->HasSshKey(user, blob);
+  };
+  s.session.admitter = &b->admitter();
+  s.session.sessions = &b->sessions();
+  s.session.recorders = &b->recorders();
+  s.session.audit = &b->audit();
+  s.session.clock = b->clock();
+  return s;
+}
+
 int RunDaemon(const std::string& config_path, bool benchmark_unrecorded) {
   auto cfg = portcullis::config::LoadConfig(config_path);
   if (!cfg.ok()) return Fail(cfg.status());
@@ -72,14 +98,7 @@ int RunDaemon(const std::string& config_path, bool benchmark_unrecorded) {
   (*broker)->sessions().StartWatchdog();
   std::unique_ptr<portcullis::ssh::SshListener> ssh;
   if (cfg->ssh.enabled()) {
-    portcullis::core::Broker* b = broker->get();
-    portcullis::ssh::SshAuthServices auth;
-    auth.authenticator = &b->authenticator();
-    auth.authority = &b->authority();
-    auth.has_key = [b](const std::string& user, const std::string& blob) {
-      return b->HasSshKey(user, blob);
-    };
-    ssh = std::make_unique<portcullis::ssh::SshListener>(b, auth, &b->recorders());
+    ssh = std::make_unique<portcullis::ssh::SshListener>(SshServicesOf(broker->get()));
     if (auto st = ssh->Start(); !st.ok()) {
       api.Shutdown();
       return Fail(st);
