@@ -4,9 +4,15 @@
 #include <limits>
 #include <utility>
 
+#include <cstdio>
+#include <cstdlib>
+
 #include <fmt/format.h>
+#include <spdlog/spdlog.h>
 
 #include "broker/audit/audit_anchor.h"
+#include "broker/audit/event_catalogue.h"
+#include "broker/common/absl_fmt.h"
 #include "broker/common/display_text.h"
 #include "broker/common/encoding.h"
 #include "broker/common/files.h"
@@ -159,6 +165,16 @@ AuditLog::AuditLog(store::Database* db, const Clock* clock, std::string anchor_p
     : db_(db), clock_(clock), anchor_path_(std::move(anchor_path)) {}
 
 absl::StatusOr<int64_t> AuditLog::Append(const AuditEvent& e) {
+  if (absl::Status st = ValidateEvent(e); !st.ok()) {
+    // The message names the type and key only, never a value.
+    spdlog::error("audit: {}", st.message());
+    if (AbortOnCatalogueViolation()) {
+      std::fprintf(stderr, "portcullis: aborting on an audit event outside the catalogue: %s\n",
+                   std::string(st.message()).c_str());
+      std::abort();
+    }
+    return st;
+  }
   PC_ASSIGN_OR_RETURN(AuditEvent event, Normalise(e));
   const std::string details_text = event.details.dump();
   auto lock = db_->Lock();

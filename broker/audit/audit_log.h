@@ -95,8 +95,11 @@ class AuditLog final : public AuditWriter {
   AuditLog(store::Database* db, const Clock* clock, std::string anchor_path);
 
   // Appends `e` and returns its seq. The row is committed and the anchor
-  // written before returning. InvalidArgument if the type is empty or over
-  // kMaxAuditTypeBytes or details are over kMaxAuditDetailsBytes;
+  // written before returning. InvalidArgument if the event does not match
+  // the event catalogue (ValidateEvent in event_catalogue.h; with
+  // PORTCULLIS_AUDIT_STRICT=1 this aborts instead, see
+  // AbortOnCatalogueViolation) or its
+  // details are over kMaxAuditDetailsBytes;
   // FailedPrecondition if called inside Database::InTransaction() (the anchor
   // cannot be rolled back with it). If only the anchor write fails, the row
   // stays committed and Internal is returned.

@@ -6,6 +6,7 @@
 
 #include "broker/common/absl_fmt.h"
 #include "broker/common/status_macros.h"
+#include "broker/common/time_format.h"
 
 namespace portcullis::session {
 namespace {
@@ -134,7 +135,8 @@ absl::StatusOr<ca::IssuedCertificate> Admitter::IssueCertificate(const Admission
                            {{"serial", cert->serial},
                             {"key_id", cert->key_id},
                             {"principal", a.login()},
-                            {"valid_before", cert->valid_before}}));
+                            {"valid_before", FormatUtc(FromUnix(
+                                                 static_cast<int64_t>(cert->valid_before)))}}));
   return cert;
 }
 

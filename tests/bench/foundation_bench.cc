@@ -81,8 +81,10 @@ static void BenchAudit(const std::string& dir) {
     ev.type = "policy.decision";
     ev.actor = "bob";
     ev.subject = "rtu-01";
-    ev.outcome = "allow";
-    ev.details = {{"i", i}, {"reason", "role vendor-acme allow"}};
+    ev.outcome = "allowed";
+    ev.details = {{"request", "target"}, {"login", "maint"}, {"protocol", "ssh"},
+                  {"role", "vendor-acme"}, {"rule", "allow"}, {"reason", "role vendor-acme allow"},
+                  {"session", std::to_string(i)}};
     if (!log.Append(ev).ok()) std::abort();
   }
   double ours = Seconds(t0, Clock::now()) / n;

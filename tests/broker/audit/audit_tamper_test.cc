@@ -8,6 +8,7 @@
 
 #include "broker/audit/audit_log.h"
 #include "broker/common/clock.h"
+#include "tests/broker/audit/sample_events.h"
 #include "tests/broker/store/store_test_util.h"
 
 namespace portcullis::audit {
@@ -29,12 +30,12 @@ class AuditTamperTest : public ::testing::Test {
     log_ = std::make_unique<AuditLog>(db_.get(), &clock_, dir_.Join("audit.anchor"));
     for (int i = 1; i <= kRows; ++i) {
       clock_.Advance(std::chrono::seconds(1));
-      AuditEvent e;
-      e.type = i % 3 == 0 ? "policy.decision" : "auth.login";
+      const bool decision = i % 3 == 0;
+      AuditEvent e = testing::SampleEvent(decision ? "policy.decision" : "auth.login");
       e.actor = i % 2 ? "alice" : "bob";
       e.subject = "plc-" + std::to_string(i);
-      e.outcome = i % 5 ? "allow" : "deny";
-      e.details = {{"i", i}, {"login", "maint"}};
+      e.outcome = decision ? (i % 5 ? "allowed" : "denied") : (i % 5 ? "success" : "failure");
+      if (!decision) e.details = {{"user_bytes", i}, {"channel", "ssh"}};
       ASSERT_TRUE(log_->Append(e).ok());
     }
     ASSERT_TRUE(Verify().ok) << Verify().message;
@@ -99,19 +100,19 @@ TEST_F(AuditTamperTest, EditedActor) {
 }
 
 TEST_F(AuditTamperTest, EditedDetails) {
-  Tamper("UPDATE audit_log SET details = '{\"i\":5,\"login\":\"root\"}' WHERE seq = 5");
+  Tamper("UPDATE audit_log SET details = '{\"channel\":\"grpc\",\"user_bytes\":5}' WHERE seq = 5");
   ExpectBad(5, "row 5: hash mismatch");
 }
 
 TEST_F(AuditTamperTest, EditedDetailsWhitespaceOnlyIsStillCanonical) {
   // Same JSON value, different text: the canonical form is unchanged, so the
   // row still verifies (the chain protects content, not formatting).
-  Tamper("UPDATE audit_log SET details = '{ \"login\" : \"maint\", \"i\" : 5 }' WHERE seq = 5");
+  Tamper("UPDATE audit_log SET details = '{ \"user_bytes\" : 5, \"channel\" : \"ssh\" }' WHERE seq = 5");
   EXPECT_TRUE(Verify().ok) << Verify().message;
 }
 
 TEST_F(AuditTamperTest, DetailsMadeInvalidJson) {
-  Tamper("UPDATE audit_log SET details = '{\"i\":' WHERE seq = 12");
+  Tamper("UPDATE audit_log SET details = '{\"user_bytes\":' WHERE seq = 12");
   ExpectBad(12, "row 12: details are not valid JSON");
 }
 
@@ -167,7 +168,7 @@ TEST_F(AuditTamperTest, SwappedRowsReordered) {
 }
 
 TEST_F(AuditTamperTest, EditWithRecomputedHashBreaksNextLink) {
-  Tamper("UPDATE audit_log SET outcome = 'allow' WHERE seq = 15");  // was deny
+  Tamper("UPDATE audit_log SET outcome = 'allowed' WHERE seq = 15");  // was denied
   Rehash(15);
   ExpectBad(16, "row 16: previous-hash link broken (row 15 rewritten");
 }

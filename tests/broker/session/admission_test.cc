@@ -11,6 +11,7 @@
 #include <set>
 
 #include "auth/policy/role_parser.h"
+#include "broker/audit/event_catalogue.h"
 #include "broker/common/time_format.h"
 
 namespace portcullis::session {
@@ -113,6 +114,11 @@ class FakeAudit final : public audit::AuditWriter {
  public:
   absl::StatusOr<int64_t> Append(const audit::AuditEvent& e) override {
     if (fail) return absl::InternalError("disk full");
+    // The same check AuditLog::Append makes.
+    if (absl::Status st = audit::ValidateEvent(e); !st.ok()) {
+      ADD_FAILURE() << st;
+      return st;
+    }
     events.push_back(e);
     return static_cast<int64_t>(events.size());
   }
