@@ -1,11 +1,15 @@
 // The vault on the SSH path: a real sshd that takes only passwords, for a
-// throwaway local account (useradd/chpasswd, removed after), reached with a
-// vaulted password; a wrong and a removed secret give the one-line refusal.
+// throwaway local account (LocalAccount, removed after), reached with a
+// vaulted password; a wrong and a removed secret give the one-line refusal;
+// a vaulted Ed25519 key to an authorized_keys sshd. (Dropbear, transfers,
+// shells, pinning and faults: vault_targets_test.cc.)
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include "tests/integration/ssh_test_env.h"
+#include "tests/integration/vault_env.h"
+#include "tests/support/local_account.h"
 
 namespace portcullis::testing {
 namespace {
@@ -16,24 +20,13 @@ using ::testing::Not;
 constexpr char kAccount[] = "pcvault1";
 constexpr char kAccountPassword[] = "Vaulted-pw-4711-xq";
 
-class VaultSshTest : public SshTest {
- protected:
-  void TearDown() override {
-    if (!account_.empty()) RunCommand({"userdel", "-r", account_});
-    SshTest::TearDown();
-  }
-  std::string account_;  // the throwaway local account this test created
-};
+class VaultSshTest : public SshTest {};
 
 TEST_F(VaultSshTest, PasswordOnlySshdWithAVaultedPassword) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root: sshd checks local passwords, useradd";
   ASSERT_NO_FATAL_FAILURE(StartAll());
-  RunCommand({"userdel", "-r", kAccount});
-  CommandResult add = RunCommand({"useradd", "-m", "-s", "/bin/sh", kAccount});
-  ASSERT_EQ(add.exit_code, 0) << Describe(add);
-  account_ = kAccount;
-  CommandResult pw = RunCommand({"chpasswd"}, std::string(kAccount) + ":" + kAccountPassword + "\n");
-  ASSERT_EQ(pw.exit_code, 0) << Describe(pw);
+  auto account = LocalAccount::Create(kAccount, kAccountPassword);
+  ASSERT_TRUE(account.ok()) << account.status();
 
   SshdOptions so;
   so.extra_config = {"PasswordAuthentication yes", "PubkeyAuthentication no"};
@@ -87,21 +80,12 @@ TEST_F(VaultSshTest, VaultedKeyToAnAuthorizedKeysSshd) {
   // Its own account: ctest runs the vault tests in parallel.
   constexpr char kAccount[] = "pcvault2";
   ASSERT_NO_FATAL_FAILURE(StartAll());
-  RunCommand({"userdel", "-r", kAccount});
-  ASSERT_EQ(RunCommand({"useradd", "-m", "-s", "/bin/sh", kAccount}).exit_code, 0);
-  account_ = kAccount;
-  // sshd refuses a locked account ("!" password) even for keys.
-  ASSERT_EQ(RunCommand({"chpasswd"}, std::string(kAccount) + ":" + kAccountPassword + "\n")
-                .exit_code,
-            0);
-  const std::string home = std::string("/home/") + kAccount;
+  auto account = LocalAccount::Create(kAccount, kAccountPassword);
+  ASSERT_TRUE(account.ok()) << account.status();
   const std::string key = broker().Join("rtu07_ed25519");
-  ASSERT_EQ(RunCommand({"ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key}).exit_code, 0);
-  ASSERT_EQ(RunCommand({"mkdir", "-p", home + "/.ssh"}).exit_code, 0);
-  auto pub = ReadWholeFile(key + ".pub");
-  ASSERT_TRUE(pub.ok());
-  ASSERT_TRUE(WriteWholeFile(home + "/.ssh/authorized_keys", *pub, 0600).ok());
-  ASSERT_EQ(RunCommand({"chown", "-R", std::string(kAccount) + ":", home + "/.ssh"}).exit_code, 0);
+  auto pub = GenerateKeyPair(key, "ed25519");
+  ASSERT_TRUE(pub.ok()) << pub.status();
+  ASSERT_TRUE((*account)->AuthorizeKeys(*pub).ok());
 
   SshdOptions so;
   so.extra_config = {"AuthorizedKeysFile .ssh/authorized_keys"};

@@ -68,9 +68,40 @@ TEST_F(VaultCliTest, SetShowRemoveAndBadInputs) {
     EXPECT_NE(r.exit_code, 0) << Describe(r);
     EXPECT_THAT(r.out + r.err, HasSubstr(b.says)) << Describe(r);
   }
-  (void)junk;
   show = Admin({"targets", "show", "sw-01"});
   EXPECT_THAT(show.out, Not(HasSubstr("secret for root")));
+
+  // A key target refuses what is not an unencrypted private key, storing
+  // nothing: a key with a passphrase (OpenSSH and PEM), a public key, junk.
+  ASSERT_EQ(Admin({"targets", "add", "rtu-07", "--address", "127.0.0.1:2202", "--protocol", "ssh",
+                   "--auth", "key", "--label", "site=plant-a"})
+                .exit_code,
+            0);
+  const std::string encrypted = broker().Join("encrypted_ed25519");
+  const std::string encrypted_pem = broker().Join("encrypted_rsa.pem");
+  ASSERT_EQ(RunCommand({"ssh-keygen", "-q", "-t", "ed25519", "-N", "pass-phrase-1", "-f",
+                        encrypted})
+                .exit_code,
+            0);
+  ASSERT_EQ(RunCommand({"ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-m", "PEM", "-N",
+                        "pass-phrase-2", "-f", encrypted_pem})
+                .exit_code,
+            0);
+  const std::vector<std::pair<std::string, std::string>> bad_keys = {
+      {encrypted, "the key is encrypted"},
+      {encrypted_pem, "the key is encrypted"},
+      {encrypted + ".pub", "not a private key"},
+      {junk, "not a private key"},
+  };
+  for (const auto& [file, says] : bad_keys) {
+    CommandResult r = Admin({"targets", "set-secret", "rtu-07", "--login", "maint", "--key-file",
+                             file});
+    EXPECT_NE(r.exit_code, 0) << file << "\n" << Describe(r);
+    EXPECT_THAT(r.out + r.err, HasSubstr(says)) << file << "\n" << Describe(r);
+  }
+  show = Admin({"targets", "show", "rtu-07"});
+  ASSERT_EQ(show.exit_code, 0) << Describe(show);
+  EXPECT_THAT(show.out, Not(HasSubstr("secret for"))) << Describe(show);
 
   CommandResult rm = Admin({"targets", "rm-secret", "sw-01", "--login", "admin"});
   ASSERT_EQ(rm.exit_code, 0) << Describe(rm);

@@ -1,77 +1,17 @@
 #include "tests/support/sshd_fixture.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <thread>
 #include <utility>
 
-extern char** environ;
+#include "tests/support/server_process.h"
 
 namespace portcullis::testing {
-namespace {
-
-using SteadyClock = std::chrono::steady_clock;
-
-bool PortAccepts(int port) {
-  int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  ::close(fd);
-  return ok;
-}
-
-// The PIDs of every live descendant of `root` (by the parent PID field of
-// /proc/PID/stat).
-std::vector<pid_t> Descendants(pid_t root) {
-  std::vector<std::pair<pid_t, pid_t>> parent_of;  // (pid, ppid)
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
-    auto stat = ReadWholeFile(entry.path().string() + "/stat");
-    if (!stat.ok()) continue;
-    // "PID (COMM) STATE PPID ...": COMM may hold spaces and parentheses.
-    size_t close = stat->rfind(')');
-    if (close == std::string::npos) continue;
-    int ppid = 0;
-    char state = 0;
-    if (std::sscanf(stat->c_str() + close + 1, " %c %d", &state, &ppid) != 2) continue;
-    parent_of.emplace_back(static_cast<pid_t>(std::stoi(name)), static_cast<pid_t>(ppid));
-  }
-  std::vector<pid_t> out;
-  std::vector<pid_t> frontier = {root};
-  while (!frontier.empty()) {
-    pid_t p = frontier.back();
-    frontier.pop_back();
-    for (const auto& [pid, ppid] : parent_of) {
-      if (ppid == p) {
-        out.push_back(pid);
-        frontier.push_back(pid);
-      }
-    }
-  }
-  return out;
-}
-
-}  // namespace
 
 SshdFixture::SshdFixture(SshdOptions options) : options_(std::move(options)), dir_("pc-sshd") {}
 
@@ -156,84 +96,35 @@ absl::Status SshdFixture::Start() {
 }
 
 absl::Status SshdFixture::SpawnAndWait(bool& port_taken) {
-  const std::string log_path = dir_.Join("sshd.log");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
-                                   0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t defaults, empty;
-  sigemptyset(&defaults);
-  sigaddset(&defaults, SIGPIPE);
-  sigemptyset(&empty);
-  posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setsigmask(&attr, &empty);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
-  const std::string config = config_path();
-  std::vector<std::string> argv = {options_.sshd_path, "-D", "-e", "-f", config};
-  std::vector<char*> args;
-  for (auto& a : argv) args.push_back(a.data());
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = ::posix_spawn(&pid, args[0], &actions, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) {
-    return absl::InternalError(fmt::format("cannot run {}: {}", argv[0], std::strerror(rc)));
-  }
-  pid_ = pid;
-
+  auto pid = SpawnServer({options_.sshd_path, "-D", "-e", "-f", config_path()},
+                         dir_.Join("sshd.log"));
+  if (!pid.ok()) return pid.status();
+  pid_ = *pid;
   // "Server listening on ..." is logged after listen(); then confirm with a
   // connection (sshd logs it as a closed pre-auth connection, harmlessly).
   const std::string listening = fmt::format("Server listening on 127.0.0.1 port {}", port_);
-  const auto deadline = SteadyClock::now() + std::chrono::seconds(10);
-  while (SteadyClock::now() < deadline) {
-    int status = 0;
-    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
-      pid_ = -1;
-      std::string text = log();
-      port_taken = text.find("Address already in use") != std::string::npos;
-      return absl::InternalError(fmt::format("sshd exited at startup:\n{}", text));
-    }
-    if (log().find(listening) != std::string::npos && PortAccepts(port_)) {
-      return absl::OkStatus();
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  std::string text = log();
+  bool exited = false;
+  absl::Status st = WaitServerReady(
+      pid_, "sshd",
+      [&] { return log().find(listening) != std::string::npos && PortAccepts(port_); },
+      [&] { return log(); }, std::chrono::seconds(10), &exited);
+  port_taken = exited && log().find("Address already in use") != std::string::npos;
+  return st;
+}
+
+void SshdFixture::Crash() { CrashServer(pid_); }
+
+void SshdFixture::Stop() { StopServer(pid_); }
+
+absl::Status SshdFixture::RestartWithNewHostKey() {
   Stop();
-  return absl::DeadlineExceededError(fmt::format("sshd did not start listening:\n{}", text));
-}
-
-void SshdFixture::Crash() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGSTOP);  // no new children while we look
-  for (pid_t child : Descendants(pid_)) ::kill(child, SIGKILL);
-  ::kill(pid_, SIGKILL);
-  ::waitpid(pid_, nullptr, 0);
-  pid_ = -1;
-}
-
-void SshdFixture::Stop() {
-  if (pid_ <= 0) return;
-  ::kill(pid_, SIGTERM);
-  const auto deadline = SteadyClock::now() + std::chrono::seconds(5);
-  int status = 0;
-  for (;;) {
-    pid_t w = ::waitpid(pid_, &status, WNOHANG);
-    if (w == pid_ || (w < 0 && errno != EINTR)) break;
-    if (SteadyClock::now() >= deadline) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, &status, 0);
-      break;
+  for (const std::string& f : {host_key_path(), host_key_path() + ".pub"}) {
+    if (::unlink(f.c_str()) != 0 && errno != ENOENT) {
+      return absl::InternalError(fmt::format("cannot remove {}: {}", f, std::strerror(errno)));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  pid_ = -1;
+  options_.port = port_;
+  return Start();
 }
 
 }  // namespace portcullis::testing

@@ -53,6 +53,9 @@ class SshdFixture {
   // SIGKILLs sshd and every process it forked (its live connections die
   // with it, as when the target goes down), found by parent PID in /proc.
   void Crash();
+  // Stops sshd, replaces its host key with a fresh one and starts it again
+  // on the same port (a target whose host key changed).
+  [[nodiscard]] absl::Status RestartWithNewHostKey();
 
   // Replaces the TrustedUserCAKeys file; sshd reads it on every login.
   [[nodiscard]] absl::Status SetTrustedUserCaKeys(std::string_view content);
