@@ -91,6 +91,14 @@ TEST_F(GoldenRecordingTest, SealedByTheManifestIsValid) {
   EXPECT_EQ(r.manifest->target, "rtu-07");
   EXPECT_GE(r.manifest->checkpoints.size(), 3u);
 
+  // From the manifest alone, which names the recording beside it.
+  VerifyRequest req;
+  req.manifest_path = PathsFor(path).manifest;
+  req.public_key_raw = key_;
+  r = VerifyRecording(req);
+  EXPECT_EQ(r.verdict, Verdict::kValid) << r.message;
+  EXPECT_EQ(r.file_size, cast_.size());
+
   // A leftover seal beside a manifest changes nothing.
   r = Verify(Copy({"cast", "manifest.json", "manifest.sig", "seal"}));
   EXPECT_EQ(r.verdict, Verdict::kValid) << r.message;
@@ -129,10 +137,10 @@ TEST_F(GoldenRecordingTest, OneFlippedByteIsInvalid) {
       ASSERT_TRUE(testing::WriteWholeFile(path, flipped, 0600).ok());
       auto r = Verify(path);
       EXPECT_EQ(r.verdict, Verdict::kInvalid) << (sealed ? "manifest " : "seal ") << at;
-      if (r.bad_begin.has_value() && r.bad_end.has_value()) {
-        EXPECT_LE(*r.bad_begin, at) << r.message;
-        EXPECT_GT(*r.bad_end, at) << r.message;
-      }
+      // The header is bytes like any other: the range that holds it fails.
+      ASSERT_TRUE(r.bad_begin.has_value() && r.bad_end.has_value()) << r.message;
+      EXPECT_LE(*r.bad_begin, at) << r.message;
+      EXPECT_GT(*r.bad_end, at) << r.message;
     }
   }
   // ... and so is one flipped byte of the manifest.
