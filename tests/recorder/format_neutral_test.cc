@@ -111,7 +111,9 @@ TEST_F(FormatNeutralTest, ABinaryStreamIsSealedAndVerifiesValid) {
   EXPECT_EQ(m->protocol, "vnc");
   EXPECT_EQ(m->size, bytes.size());
   EXPECT_EQ(m->duration_micros, 12'000'000);
-  EXPECT_GE(m->checkpoints.size(), 3u);
+  // The first write's checkpoint and the final one at least (a loaded
+  // machine may write several frames in one batch).
+  EXPECT_GE(m->checkpoints.size(), 2u);
 
   auto r = Verify(path);
   EXPECT_EQ(r.verdict, Verdict::kValid) << r.message;
