@@ -9,6 +9,10 @@
 
 namespace portcullis::recorder {
 
+RecordingFormat AsciicastFormat() {
+  return {std::string(kAsciicastMediaType), std::string(kAsciicastExtension)};
+}
+
 std::string HeaderLine(const session::RecordingInfo& info, TimePoint start) {
   // ordered_json keeps "version" first, as asciinema writes it.
   nlohmann::ordered_json h;

@@ -11,11 +11,21 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "broker/common/clock.h"
 #include "broker/session/recorder.h"
+#include "recorder/recording_format.h"
 
 namespace portcullis::recorder {
+
+// asciicast v2's media type (the manifest's "media_type") and extension.
+inline constexpr std::string_view kAsciicastMediaType = "application/x-asciicast";
+inline constexpr std::string_view kAsciicastExtension = "cast";
+// What manifests written by Portcullis 0.1.0 name asciicast v2 with; the
+// same format.
+inline constexpr std::string_view kLegacyAsciicastMediaType = "asciicast/2";
+RecordingFormat AsciicastFormat();
 
 // The header line including its trailing '\n'. `start` is the instant event
 // times count from. Besides the standard keys (version, width, height,

@@ -6,7 +6,6 @@
 #include <fmt/format.h>
 
 #include "recorder/asciicast_format.h"
-#include "recorder/manifest_writer.h"
 #include "recorder/utf8_json.h"
 
 namespace portcullis::recorder {
@@ -88,43 +87,37 @@ class AsciicastEncoder final : public ChunkEncoder {
 };
 
 BufferedFileOptions WithEncoder(BufferedFileOptions opts) {
-  opts.encoder = std::make_unique<AsciicastEncoder>();
+  opts.encoder = NewAsciicastEncoder();
   return opts;
 }
 
 }  // namespace
 
+std::unique_ptr<ChunkEncoder> NewAsciicastEncoder() { return std::make_unique<AsciicastEncoder>(); }
+
+AsciicastWriter::AsciicastWriter(std::unique_ptr<SealedStream> stream)
+    : stream_(std::move(stream)), record_input_(stream_->info().record_input) {
+  Queue('l', 0, HeaderLine(stream_->info(), stream_->start()));
+}
+
 AsciicastWriter::AsciicastWriter(const session::RecordingInfo& info, TimePoint start,
                                  const Clock* clock, std::shared_ptr<WriterPool> pool, int fd,
                                  std::string path, BufferedFileOptions file_options,
                                  WriterSealing sealing)
-    : info_(info),
-      sealing_(sealing),
-      clock_(clock),
-      start_(start),
-      record_input_(info.record_input),
-      file_(std::make_unique<BufferedFile>(std::move(pool), fd, std::move(path),
-                                           WithEncoder(std::move(file_options)))) {
-  Queue('l', 0, HeaderLine(info, start_));
-}
+    : AsciicastWriter(std::make_unique<SealedStream>(info, AsciicastFormat(), start, clock,
+                                                     std::move(pool), fd, std::move(path),
+                                                     WithEncoder(std::move(file_options)),
+                                                     sealing)) {}
 
 AsciicastWriter::~AsciicastWriter() { (void)Close("aborted"); }
 
-int64_t AsciicastWriter::Stamp() {
-  int64_t micros =
-      std::chrono::duration_cast<std::chrono::microseconds>(clock_->Now() - start_).count();
-  if (micros < last_micros_) micros = last_micros_;
-  last_micros_ = micros;
-  return micros;
-}
-
 void AsciicastWriter::Queue(char kind, int64_t micros, std::string_view body) {
   AppendRecordHead(kind, micros, static_cast<uint32_t>(body.size()), &scratch_);
-  file_->Append(scratch_, body, micros);
+  stream_->Append(scratch_, body, micros);
 }
 
 void AsciicastWriter::QueueLine(char type, std::string_view body) {
-  const int64_t micros = Stamp();
+  const int64_t micros = stream_->Stamp();
   std::string line;
   BeginEvent(micros, type, &line);
   line.append(body);
@@ -134,12 +127,12 @@ void AsciicastWriter::QueueLine(char type, std::string_view body) {
 
 void AsciicastWriter::Output(std::string_view bytes) {
   if (bytes.empty() || !Accepting()) return;
-  Queue('o', Stamp(), bytes);
+  Queue('o', stream_->Stamp(), bytes);
 }
 
 void AsciicastWriter::Input(std::string_view bytes) {
   if (!record_input_ || bytes.empty() || !Accepting()) return;
-  Queue('i', Stamp(), bytes);
+  Queue('i', stream_->Stamp(), bytes);
 }
 
 void AsciicastWriter::Resize(int cols, int rows) {
@@ -154,37 +147,15 @@ void AsciicastWriter::Marker(std::string_view label) {
   QueueLine('m', body);
 }
 
-absl::Status AsciicastWriter::Health() const { return file_->Health(); }
-
 absl::Status AsciicastWriter::Close(std::string_view end_reason) {
-  if (closed_) return close_status_;
-  if (file_->healthy()) {
+  if (Accepting()) {
     // A character still split at the end becomes U+FFFD, in its stream.
-    const int64_t micros = Stamp();
+    const int64_t micros = stream_->Stamp();
     Queue('f', micros, "o");
     Queue('f', micros, "i");
     Marker(EndMarkerLabel(end_reason));
   }
-  closed_ = true;
-  ClosedRecording rec;
-  rec.status = file_->Close(&rec.summary);
-  rec.info = info_;
-  rec.path = file_->path();
-  rec.media_type = std::string(kAsciicastMediaType);
-  rec.started = start_;
-  rec.ended = clock_->Now();
-  rec.end_reason = std::string(end_reason);
-  session::RecordingEnd end;
-  absl::Status st = rec.status;
-  if (sealing_.signer != nullptr) {
-    absl::Status sealed = WriteManifest(rec, sealing_.signer, &end);
-    if (st.ok()) st = sealed;
-  } else {
-    end = UnsealedEnd(rec);
-  }
-  if (sealing_.observer != nullptr) sealing_.observer->Closed(end);
-  close_status_ = st;
-  return close_status_;
+  return stream_->Close(end_reason);
 }
 
 }  // namespace portcullis::recorder

@@ -23,7 +23,7 @@ namespace portcullis::recorder {
 struct ClosedRecording {
   session::RecordingInfo info;
   std::string path;        // the recording file, "<dir>/<id>.<ext>"
-  std::string media_type;  // "asciicast/2"
+  std::string media_type;  // its format's, e.g. "application/x-asciicast"
   TimePoint started{}, ended{};
   std::string end_reason;
   absl::Status status;  // the file's final status: OK = complete, else failed

@@ -12,14 +12,17 @@
 #include "broker/common/encoding.h"
 #include "broker/common/status_macros.h"
 #include "broker/common/time_format.h"
+#include "recorder/recording_format.h"
 
 namespace portcullis::recorder {
 namespace {
 
 using Json = nlohmann::ordered_json;
 
-constexpr std::string_view kRecordingExt = ".cast";
-constexpr size_t kMaxSessionIdLength = 64;
+constexpr std::string_view kSealExt = ".seal";
+constexpr std::string_view kManifestExt = ".manifest.json";
+constexpr std::string_view kSignatureExt = ".manifest.sig";
+constexpr size_t kMaxMediaType = 127;constexpr size_t kMaxSessionIdLength = 64;
 constexpr size_t kMaxField = 64u << 10;  // one string field of a manifest
 constexpr size_t kMaxListEntries = 1024;  // roles, approvals
 constexpr int kMaxManifestDepth = 4;
@@ -218,7 +221,7 @@ absl::Status ReadManifest(const Json& j, Manifest* m) {
   if (format != kManifestFormat) return Bad("manifest: unknown \"format\"");
   PC_RETURN_IF_ERROR(r.String("recording_id", &m->recording_id, kMaxRecordingIdLength));
   PC_RETURN_IF_ERROR(r.String("recording_file", &m->recording_file, 2 * kMaxRecordingIdLength));
-  PC_RETURN_IF_ERROR(r.String("media_type", &m->media_type, 64));
+  PC_RETURN_IF_ERROR(r.String("media_type", &m->media_type, kMaxMediaType));
   PC_RETURN_IF_ERROR(r.String("session_id", &m->session_id, kMaxSessionIdLength));
   int64_t channel = 0;
   PC_RETURN_IF_ERROR(r.Signed("channel", &channel, INT32_MAX));
@@ -255,11 +258,12 @@ absl::Status ReadManifest(const Json& j, Manifest* m) {
     return Bad("manifest: \"recording_id\" is not \"<session_id>.<channel>\"");
   }
   const std::string& file = m->recording_file;
-  if (file.size() <= m->recording_id.size() + 1 || file.compare(0, m->recording_id.size() + 1,
-                                                               m->recording_id + ".") != 0 ||
-      !ValidName(file, 2 * kMaxRecordingIdLength, true)) {
-    return Bad("manifest: \"recording_file\" is not \"<recording_id>.<ext>\"");
+  if (file.size() <= m->recording_id.size() + 1 ||
+      file.compare(0, m->recording_id.size() + 1, m->recording_id + ".") != 0 ||
+      !ValidExtension(std::string_view(file).substr(m->recording_id.size() + 1))) {
+    return Bad("manifest: \"recording_file\" is not \"<recording_id>.<extension>\"");
   }
+  if (!ValidMediaType(m->media_type)) return Bad("manifest: bad \"media_type\"");
   if (!ValidUtc(m->started)) return Bad("manifest: bad \"started\"");
   if (!ValidUtc(m->ended)) return Bad("manifest: bad \"ended\"");
   if (m->state != "complete" && m->state != "failed") return Bad("manifest: bad \"state\"");
@@ -286,17 +290,39 @@ absl::Status ReadManifest(const Json& j, Manifest* m) {
 
 // ------------------------------------------------------------------ helpers
 
+namespace {
+
+bool EndsWith(std::string_view s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
+}
+
+RecordingPaths SidecarsOf(std::string recording, const std::string& stem) {
+  return {std::move(recording), stem + std::string(kSealExt), stem + std::string(kManifestExt),
+          stem + std::string(kSignatureExt)};
+}
+
+}  // namespace
+
 RecordingPaths PathsFor(std::string_view recording_path) {
   std::string_view stem = recording_path;
   const size_t slash = stem.rfind('/');
   const size_t name = slash == std::string_view::npos ? 0 : slash + 1;
-  if (stem.size() >= name + kRecordingExt.size() &&
-      stem.substr(stem.size() - kRecordingExt.size()) == kRecordingExt) {
-    stem.remove_suffix(kRecordingExt.size());
+  const size_t dot = stem.rfind('.');
+  if (dot != std::string_view::npos && dot > name && ValidExtension(stem.substr(dot + 1))) {
+    stem = stem.substr(0, dot);
   }
-  const std::string base(stem);
-  return {std::string(recording_path), base + ".seal", base + ".manifest.json",
-          base + ".manifest.sig"};
+  return SidecarsOf(std::string(recording_path), std::string(stem));
+}
+
+std::optional<RecordingPaths> PathsForSidecar(std::string_view path) {
+  const size_t slash = path.rfind('/');
+  const size_t name = slash == std::string_view::npos ? 0 : slash + 1;
+  for (std::string_view ext : {kManifestExt, kSignatureExt, kSealExt}) {
+    if (EndsWith(path, ext) && path.size() > name + ext.size()) {
+      return SidecarsOf("", std::string(path.substr(0, path.size() - ext.size())));
+    }
+  }
+  return std::nullopt;
 }
 
 bool ValidRecordingId(std::string_view id) {

@@ -6,15 +6,18 @@
 // malformation is an InvalidArgument naming the line or field.
 //
 // Files of one recording, all in one directory, named by its id
-// "<session_id>.<channel>":
-//   <id>.cast           the recording (asciicast v2 for terminal sessions)
+// "<session_id>.<channel>", whatever its format:
+//   <id>.<ext>          the recording, in the format its manifest names by
+//                       media type (".cast": asciicast v2; recording_format.h)
 //   <id>.seal           checkpoint lines, appended while it is written;
 //                       removed once the manifest is in place
 //   <id>.manifest.json  the manifest, written when the recording ends
 //   <id>.manifest.sig   raw 64-byte Ed25519 signature of the manifest file
+// Nothing here reads the recording's bytes: only their size and SHA-256.
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,12 +42,17 @@ inline constexpr size_t kMaxCheckpoints = 1u << 20;
 inline constexpr size_t kMaxManifestCheckpoints = 4096;
 inline constexpr size_t kMaxRecordingIdLength = 80;
 
-// The files of the recording at `recording_path` ("<dir>/<id>.cast"): the
-// sidecars replace the ".cast" extension (or, without one, are appended).
+// The files of the recording at `recording_path` ("<dir>/<id>.<ext>"): the
+// sidecars replace the extension (the part of the file name after its last
+// '.', if ValidExtension(); otherwise they are appended to the whole name).
 struct RecordingPaths {
   std::string recording, seal, manifest, signature;
 };
 RecordingPaths PathsFor(std::string_view recording_path);
+// If `path` names a sidecar ("<stem>.manifest.json", "<stem>.manifest.sig"
+// or "<stem>.seal"), the files of its recording, with `recording` empty
+// (the manifest's "recording_file" names it); otherwise nullopt.
+std::optional<RecordingPaths> PathsForSidecar(std::string_view path);
 
 // [A-Za-z0-9_.-]{1,80}, not "." or "..".
 bool ValidRecordingId(std::string_view id);
@@ -86,8 +94,8 @@ std::string CheckpointLine(const Checkpoint& cp);
 
 struct Manifest {
   std::string recording_id;
-  std::string recording_file;  // "<id>.cast"
-  std::string media_type;      // "asciicast/2"
+  std::string recording_file;  // "<id>.<ext>", ValidExtension(ext), in the manifest's directory
+  std::string media_type;      // ValidMediaType(), e.g. "application/x-asciicast"
   std::string session_id;
   int channel = 0;
   std::string protocol, user, login, target, target_address, source, command;

@@ -14,19 +14,18 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "auth/ca/ed25519_key.h"
 #include "broker/common/absl_fmt.h"
 #include "broker/common/encoding.h"
 #include "broker/common/files.h"
 #include "broker/common/openssl_handles.h"
+#include "recorder/recording_format.h"
 
 namespace portcullis::recorder {
 namespace {
 
 constexpr size_t kReadChunk = 1u << 20;
-constexpr size_t kMaxHeaderLine = 64u << 10;
 constexpr size_t kMaxKeyText = 8u << 10;
 
 // Untrusted text for a one-line message: printable ASCII only, bounded.
@@ -51,6 +50,11 @@ std::string SessionTime(int64_t micros) {
   return fmt::format("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60);
 }
 
+std::string BaseName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
+}
+
 bool IsFile(const std::string& path) {
   struct stat st;
   return ::lstat(path.c_str(), &st) == 0;
@@ -72,23 +76,24 @@ class Verifier {
   }
 
   VerifyReport Run() {
-    paths_ = PathsFor(req_.recording_path);
-    if (!req_.manifest_path.empty()) paths_.manifest = req_.manifest_path;
-    if (!req_.signature_path.empty()) paths_.signature = req_.signature_path;
-    if (!req_.seal_path.empty()) paths_.seal = req_.seal_path;
+    if (auto st = ResolvePaths(); !st.ok()) return Invalid(std::string(st.message()));
     if (req_.public_key_raw.size() != ca::kEd25519PublicSize) {
       return Invalid("the public key is not a 32-byte Ed25519 key");
     }
     key_id_ = RecordingKeyId(req_.public_key_raw);
-    if (auto st = OpenRecording(); !st.ok()) return Invalid(std::string(st.message()));
-    if (report_.file_size > req_.max_recording_bytes) {
-      return Invalid(fmt::format("the recording is {} bytes, over the size cap of {} bytes",
-                                 report_.file_size, req_.max_recording_bytes));
+    // Given the recording, it is opened first; from a manifest, once the
+    // manifest's signature says which file it seals.
+    if (!paths_.recording.empty()) {
+      if (auto st = OpenRecording(); !st.ok()) return Invalid(std::string(st.message()));
     }
-    if (auto st = ReadHeader(); !st.ok()) return Invalid(std::string(st.message()));
-    report_.recording_id = id_;
     if (IsFile(paths_.manifest)) return VerifyManifest();
-    if (IsFile(paths_.seal)) return VerifySeal();
+    if (IsFile(paths_.seal)) {
+      if (paths_.recording.empty()) {
+        return Invalid(fmt::format("no manifest ({}): name the recording the seal {} is for",
+                                   Clean(paths_.manifest), Clean(paths_.seal)));
+      }
+      return VerifySeal();
+    }
     return Invalid(fmt::format("no manifest ({}) and no seal ({}): nothing proves this recording",
                                Clean(paths_.manifest), Clean(paths_.seal)));
   }
@@ -104,11 +109,27 @@ class Verifier {
     report_.bad_end = end;
     const std::string range = end > begin ? fmt::format("bytes {}-{}", begin, end - 1)
                                           : fmt::format("the bytes before {}", begin);
-    return Invalid(fmt::format("{} ({}-{}) {}", range, SessionTime(t0), SessionTime(t1), why));
+    return Invalid(fmt::format("{} ({}-{}) {}{}", range, SessionTime(t0), SessionTime(t1), why,
+                               OtherRecordingHint()));
+  }
+
+  // The files to read: the recording's sidecars, or a sidecar's siblings.
+  absl::Status ResolvePaths() {
+    if (!req_.recording_path.empty()) {
+      paths_ = PathsFor(req_.recording_path);
+    } else if (!req_.manifest_path.empty()) {
+      if (auto sidecars = PathsForSidecar(req_.manifest_path)) paths_ = *sidecars;
+    } else {
+      return absl::InvalidArgumentError("no recording and no manifest to verify");
+    }
+    if (!req_.manifest_path.empty()) paths_.manifest = req_.manifest_path;
+    if (!req_.signature_path.empty()) paths_.signature = req_.signature_path;
+    if (!req_.seal_path.empty()) paths_.seal = req_.seal_path;
+    return absl::OkStatus();
   }
 
   absl::Status OpenRecording() {
-    const std::string& path = req_.recording_path;
+    const std::string& path = paths_.recording;
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
     if (fd_ < 0) {
       return absl::NotFoundError(
@@ -119,6 +140,11 @@ class Verifier {
       return absl::InvalidArgumentError(fmt::format("{} is not a regular file", Clean(path)));
     }
     report_.file_size = static_cast<uint64_t>(st.st_size);
+    if (report_.file_size > req_.max_recording_bytes) {
+      return absl::InvalidArgumentError(
+          fmt::format("the recording is {} bytes, over the size cap of {} bytes",
+                      report_.file_size, req_.max_recording_bytes));
+    }
     ctx_.reset(EVP_MD_CTX_new());
     if (!ctx_ || EVP_DigestInit_ex(ctx_.get(), EVP_sha256(), nullptr) != 1) {
       return absl::InternalError("SHA-256 is unavailable");
@@ -126,33 +152,21 @@ class Verifier {
     return absl::OkStatus();
   }
 
-  // The recording id from the header's "portcullis" object.
-  absl::Status ReadHeader() {
-    std::string head(kMaxHeaderLine, '\0');
-    ssize_t n;
-    do {
-      n = ::pread(fd_, head.data(), head.size(), 0);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) return absl::InternalError(fmt::format("cannot read: {}", std::strerror(errno)));
-    head.resize(static_cast<size_t>(n));
-    const size_t nl = head.find('\n');
-    const std::string_view line = std::string_view(head).substr(0, nl);
-    const absl::Status not_ours = absl::InvalidArgumentError(
-        "not a Portcullis recording: the first line is not an asciicast header with a "
-        "\"portcullis\" object");
-    if (nl == std::string::npos || !JsonNestingWithin(line, 4)) return not_ours;
-    auto j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    if (!j.is_object()) return not_ours;
-    auto pc = j.find("portcullis");
-    if (pc == j.end() || !pc->is_object()) return not_ours;
-    auto sid = pc->find("session_id");
-    auto ch = pc->find("channel");
-    if (sid == pc->end() || !sid->is_string() || ch == pc->end() || !ch->is_number_unsigned()) {
-      return not_ours;
+  // For a failure message only (names never decide a verdict): the file is
+  // named as another recording ("<session>.<channel>.<ext>") than the one
+  // the seal or manifest is for, as when they were put beside the wrong file.
+  std::string OtherRecordingHint() const {
+    const std::string name = BaseName(paths_.recording);
+    const size_t ext = name.rfind('.');
+    if (id_.empty() || ext == std::string::npos || !ValidExtension(name.substr(ext + 1))) return "";
+    const std::string stem = name.substr(0, ext);
+    const size_t dot = stem.find('.');
+    if (stem == id_ || dot == std::string::npos || dot + 1 == stem.size() ||
+        stem.find_first_not_of("0123456789", dot + 1) != std::string::npos) {
+      return "";
     }
-    id_ = fmt::format("{}.{}", sid->get_ref<const std::string&>(), ch->get<uint64_t>());
-    if (!ValidRecordingId(id_)) return not_ours;
-    return absl::OkStatus();
+    return fmt::format(" (they are sealed as recording {}, the file is named as recording {})",
+                       id_, Clean(stem));
   }
 
   // Hashes the recording up to `offset` (<= file size).
@@ -239,9 +253,15 @@ class Verifier {
     if (m->key != key_id_) {
       return Invalid(fmt::format("the manifest names another key ({}), not {}", m->key, key_id_));
     }
-    if (m->recording_id != id_) {
-      return Invalid(fmt::format("the manifest names recording {}, but the file is recording {}",
-                                 m->recording_id, id_));
+    id_ = m->recording_id;
+    report_.recording_id = id_;
+    if (paths_.recording.empty()) {
+      // The file the manifest seals, beside it.
+      const size_t slash = paths_.manifest.rfind('/');
+      paths_.recording = (slash == std::string::npos ? std::string()
+                                                      : paths_.manifest.substr(0, slash + 1)) +
+                         m->recording_file;
+      if (auto st = OpenRecording(); !st.ok()) return Invalid(std::string(st.message()));
     }
     report_.manifest = *m;
     for (size_t i = 0; i < m->checkpoints.size(); ++i) {
@@ -331,9 +351,12 @@ class Verifier {
     if (!cp.ok()) {
       return Invalid(fmt::format("seal line {}: {}", line_no, CleanStatus(cp.status())));
     }
-    if (cp->recording_id != id_) {
+    if (line_no == 1) {
+      id_ = cp->recording_id;
+      report_.recording_id = id_;
+    } else if (cp->recording_id != id_) {
       return Invalid(fmt::format(
-          "seal line {}: the checkpoint names recording {}, but the file is recording {}",
+          "seal line {}: the checkpoint names recording {}, but the seal is for recording {}",
           line_no, cp->recording_id, id_));
     }
     if (cp->seq != seq_) {
@@ -358,7 +381,7 @@ class Verifier {
   const VerifyRequest& req_;
   RecordingPaths paths_;
   std::string key_id_;
-  std::string id_;  // from the recording's header
+  std::string id_;  // from the manifest, or the seal's first line
   int fd_ = -1;
   EvpMdCtxPtr ctx_;
   uint64_t hashed_ = 0;

@@ -35,12 +35,15 @@ void CrossCheckCatalogue(const store::RecordingRecord& r, const std::string& man
     invalid("the catalogue says this recording was sealed complete, but its manifest is missing");
     return;
   }
+  // The files may prove another recording than the one catalogued here.
+  if (rep->verdict != recorder::Verdict::kInvalid && rep->recording_id != r.id) {
+    invalid(fmt::format("the files are sealed as recording {}", rep->recording_id));
+    return;
+  }
   if (rep->verdict == recorder::Verdict::kValid && rep->manifest.has_value()) {
     if (!r.sha256_hex.empty() && rep->manifest->sha256_hex != r.sha256_hex) {
       invalid(fmt::format("the manifest's sha256 {} is not the one catalogued ({})",
                           rep->manifest->sha256_hex, r.sha256_hex));
-    } else if (rep->manifest->recording_id != r.id) {
-      invalid(fmt::format("the manifest is for recording {}", rep->manifest->recording_id));
     }
   }
 }

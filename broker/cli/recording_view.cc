@@ -16,6 +16,8 @@
 #include "broker/common/files.h"
 #include "broker/common/printable.h"
 #include "portcullis/v1/recordings.grpc.pb.h"
+#include "recorder/recording_format.h"
+#include "recorder/seal_format.h"
 #include "recorder/verifier.h"
 
 namespace portcullis::cli {
@@ -151,9 +153,9 @@ class PartFile {
 }  // namespace
 
 bool LooksLikeFile(const std::string& arg) {
-  constexpr std::string_view kCast = ".cast";
+  const size_t dot = arg.rfind('.');
   return arg.find('/') != std::string::npos ||
-         (arg.size() >= kCast.size() && arg.compare(arg.size() - kCast.size(), kCast.size(), kCast) == 0);
+         (dot != std::string::npos && recorder::ValidExtension(arg.substr(dot + 1)));
 }
 
 int PlayRecording(CliContext& ctx, const std::string& id_or_file, const PlayOptions& options) {
@@ -167,11 +169,11 @@ int ExportRecording(CliContext& ctx, const std::string& id, const std::string& o
     std::cerr << "portcullis: the output file must end in .cast (its seal files go beside it)\n";
     return kExitUsage;
   }
-  const std::string base = out.substr(0, out.size() - kCast.size());
+  const recorder::RecordingPaths files = recorder::PathsFor(out);
   struct Sidecar {
     std::string path;
     std::string data;
-  } sidecars[] = {{base + ".manifest.json", ""}, {base + ".manifest.sig", ""}, {base + ".seal", ""}};
+  } sidecars[] = {{files.manifest, ""}, {files.signature, ""}, {files.seal, ""}};
   if (!force) {
     for (const std::string& p : {out, sidecars[0].path, sidecars[1].path, sidecars[2].path}) {
       if (PathExists(p)) {
@@ -272,7 +274,11 @@ int VerifyFile(const std::string& path, const std::string& key_path) {
         absl::InvalidArgumentError(fmt::format("{}: {}", key_file, key.status().message())));
   }
   recorder::VerifyRequest req;
-  req.recording_path = path;
+  if (auto sidecars = recorder::PathsForSidecar(path)) {
+    req.manifest_path = sidecars->manifest;  // which names the recording
+  } else {
+    req.recording_path = path;
+  }
   req.public_key_raw = *key;
   recorder::VerifyReport rep = recorder::VerifyRecording(req);
   std::cout << rep.message << "\n";

@@ -12,7 +12,8 @@
 namespace portcullis::cli {
 
 // True if `arg` names a file rather than a recording ID: it contains '/',
-// or ends with ".cast" (IDs are "<session>.<channel>").
+// or ends with a file extension (IDs are "<session>.<channel>", so their
+// last part is all digits): "x.cast", "x.manifest.json".
 bool LooksLikeFile(const std::string& arg);
 
 // Replays ID (streamed from the broker, audited there) or FILE to stdout.
@@ -25,6 +26,8 @@ int ExportRecording(CliContext& ctx, const std::string& id, const std::string& o
 
 // Verifies ID with the broker, or FILE locally with the public key from
 // `key_path`, else $PORTCULLIS_HOME/recording-key.pem (saved at login).
+// FILE is the recording (any format) or its manifest (".manifest.json" or
+// ".manifest.sig"), which names the recording beside it.
 // Prints the one-line verdict; exit 0 VALID, 4 TRUNCATED, 3 INVALID.
 int VerifyRecordingCommand(CliContext& ctx, const std::string& id_or_file,
                            const std::string& key_path);

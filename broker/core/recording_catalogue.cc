@@ -11,6 +11,7 @@
 
 #include "broker/common/absl_fmt.h"
 #include "broker/common/time_format.h"
+#include "recorder/seal_format.h"
 
 namespace portcullis::core {
 namespace {
@@ -27,12 +28,9 @@ std::string UtcMicros(int64_t us) {
 
 }  // namespace
 
-RecordingFiles FilesOf(const std::string& cast_path) {
-  constexpr std::string_view kCast = ".cast";
-  std::string base = cast_path;
-  if (base.size() > kCast.size() && base.compare(base.size() - kCast.size(), kCast.size(), kCast) == 0)
-    base.resize(base.size() - kCast.size());
-  return RecordingFiles{cast_path, base + ".manifest.json", base + ".manifest.sig", base + ".seal"};
+RecordingFiles FilesOf(const std::string& recording_path) {
+  const recorder::RecordingPaths p = recorder::PathsFor(recording_path);
+  return RecordingFiles{p.recording, p.manifest, p.signature, p.seal};
 }
 
 RecordingCatalogue::RecordingCatalogue(store::RecordingRepo* repo, audit::AuditLog* audit,

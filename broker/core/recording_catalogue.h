@@ -28,11 +28,12 @@ namespace portcullis::core {
 
 // The files of one recording, all beside each other (recorder/seal_format.h).
 struct RecordingFiles {
-  std::string cast, manifest, signature, seal;
-  std::vector<std::string> All() const { return {cast, manifest, signature, seal}; }
+  std::string recording, manifest, signature, seal;
+  std::vector<std::string> All() const { return {recording, manifest, signature, seal}; }
 };
-// The sidecars of `cast_path` ("x/ID.cast" -> "x/ID.manifest.json", ...).
-RecordingFiles FilesOf(const std::string& cast_path);
+// The sidecars of `recording_path` ("x/ID.cast" -> "x/ID.manifest.json",
+// ...; any format's extension, as recorder::PathsFor).
+RecordingFiles FilesOf(const std::string& recording_path);
 
 struct PruneReport {
   std::vector<std::string> deleted;  // recording ids whose files were removed

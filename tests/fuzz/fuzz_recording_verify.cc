@@ -3,9 +3,11 @@
 // the recording, its manifest, the manifest signature and the seal. Flag
 // bits: 0 re-sign the manifest with the fixed key, 1 re-sign every complete
 // seal line with it (so the fuzzer gets past the signatures), 2 a 1 KiB
-// size cap, 3/4/5 the manifest/signature/seal file exists. Properties: never
-// a crash; the message is one line starting with the verdict; VALID and
-// TRUNCATED only with a proven prefix inside the file.
+// size cap, 3/4/5 the manifest/signature/seal file exists, 6 verify from
+// the manifest (which names the recording) instead of from the recording.
+// The verifier never parses the recording, so its part is any bytes.
+// Properties: never a crash; the message is one line starting with the
+// verdict; VALID and TRUNCATED only with a proven prefix inside the file.
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -102,10 +104,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   parts.resize(4);
 
   VerifyRequest req;
-  req.recording_path = Dir() + "/s.0.cast";
+  const RecordingPaths paths = PathsFor(Dir() + "/s.0.cast");
+  if (flags & 64) {
+    req.manifest_path = paths.manifest;
+  } else {
+    req.recording_path = paths.recording;
+  }
   req.public_key_raw = PublicRaw();
   if (flags & 4) req.max_recording_bytes = 1024;
-  const RecordingPaths paths = PathsFor(req.recording_path);
   const std::string manifest(parts[1]);
   Put(paths.recording, true, parts[0]);
   Put(paths.manifest, flags & 8, manifest);

@@ -25,6 +25,8 @@ HEADER = ('{"version":2,"width":80,"height":24,"timestamp":1795424400,'
 EVENTS = ['[%d.000000, "o", "line %02d of output\\r\\n"]\n' % (i + 1, i) for i in range(6)]
 CAST = HEADER + ''.join(EVENTS) + '[7.000000, "m", "end: client closed"]\n'
 SIG = base64.b64encode(bytes(64)).decode()
+# A recording in a format of no interest to the verifier (ASCII bytes, NULs included).
+BINARY = ''.join(chr((i * 37) % 128) for i in range(300))
 SPLIT = '\n--8<--\n'
 
 
@@ -45,9 +47,9 @@ def seal_line(rid, cp):
         rid, cp['seq'], cp['offset'], cp['elapsed_micros'] // 1000000, cp['sha256'], cp['utc'], SIG)
 
 
-def manifest(cast, rid='s.0', session='s', cps=None):
+def manifest(cast, rid='s.0', session='s', cps=None, media_type='asciicast/2'):
     m = {'format': 'portcullis-recording-manifest/1', 'recording_id': rid,
-         'recording_file': rid + '.cast', 'media_type': 'asciicast/2', 'session_id': session,
+         'recording_file': rid + '.cast', 'media_type': media_type, 'session_id': session,
          'channel': 0, 'protocol': 'ssh', 'user': 'bob', 'login': 'maint', 'target': 'rtu-01',
          'target_address': '127.0.0.1:2222', 'source': '127.0.0.1:50022', 'command': '',
          'roles': ['ops'], 'rule': 'role ops allow', 'approvals': [], 'certificate_serial': 7,
@@ -104,4 +106,11 @@ write('fuzz_recording_verify', {
     'foreign_key': flags_complete + (CAST + SPLIT + good_manifest.replace(KEY_ID, 'ed25519:' + '0' * 64) +
                                      SPLIT + SPLIT).encode(),
     'garbage_header': bytes([0xff]) + b'\x00\xff{"portcullis":' + SPLIT.encode() + b'{' * 100,
+    # Verified from the manifest, which names the recording.
+    'from_manifest': bytes([1 | 8 | 16 | 64]) + (CAST + SPLIT + good_manifest + SPLIT +
+                                                 SPLIT).encode(),
+    # Not asciicast: the verifier never parses the recording.
+    'binary': flags_complete + (BINARY + SPLIT + manifest(
+        BINARY, cps=checkpoints(BINARY, [(100, 1), (len(BINARY), 3)]),
+        media_type='application/x-portcullis-test-frames') + SPLIT + SPLIT).encode(),
 })

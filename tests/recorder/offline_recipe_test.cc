@@ -1,7 +1,7 @@
 // The reviewer's offline recipe of docs/recordings.md ("Verifying
 // offline"), run with the real tools: openssl, sha256sum, cut, base64, head.
-// The scripts below are the documented commands verbatim; only ID and the
-// key file name are set by the test.
+// The scripts below are the documented commands verbatim; only ID, FILE
+// and the key file name are set by the test.
 #include <sys/stat.h>
 
 #include <chrono>
@@ -28,8 +28,9 @@ using namespace std::chrono_literals;
 constexpr char kCompleteRecipe[] = R"(set -e
 openssl pkeyutl -verify -pubin -inkey recording_key.pem -rawin \
   -in "$ID.manifest.json" -sigfile "$ID.manifest.sig"
+file=$(grep -m1 '"recording_file"' "$ID.manifest.json" | cut -d'"' -f4)
 want=$(grep -m1 '"sha256"' "$ID.manifest.json" | cut -d'"' -f4)
-echo "$want  $ID.cast" | sha256sum -c -
+echo "$want  $file" | sha256sum -c -
 )";
 
 // A recording without a manifest (the broker was killed): the last complete
@@ -44,8 +45,8 @@ openssl pkeyutl -verify -pubin -inkey recording_key.pem -rawin \
 off=$(printf '%s' "$line" | cut -d' ' -f4)
 want=$(printf '%s' "$line" | cut -d' ' -f6)
 echo "$want  -" > prefix.sha256
-head -c "$off" "$ID.cast" | sha256sum -c prefix.sha256
-echo "the first $off bytes of $ID.cast are sealed"
+head -c "$off" "$FILE" | sha256sum -c prefix.sha256
+echo "the first $off bytes of $FILE are sealed"
 )";
 
 bool HaveTools() {
@@ -88,7 +89,8 @@ class OfflineRecipeTest : public ::testing::Test {
     EXPECT_TRUE(testing::WriteWholeFile(dir + "/recording_key.pem",
                                         RecordingPublicKeyPem(signer_.RecordingPublicKey()))
                     .ok());
-    return testing::RunCommand({"bash", "-c", "cd \"$0\" && ID=\"$1\" && " + recipe, dir, id});
+    return testing::RunCommand(
+        {"bash", "-c", "cd \"$0\" && ID=\"$1\" && FILE=\"$ID.cast\" && " + recipe, dir, id});
   }
 
   testing::TempDir dir_{"pc-recipe"};

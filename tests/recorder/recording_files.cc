@@ -9,8 +9,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include <gtest/gtest.h>
+
+#include "tests/support/test_util.h"
 
 namespace portcullis::testing {
 
@@ -27,6 +30,26 @@ std::vector<std::string> SplitLines(const std::string& text) {
     start = nl + 1;
   }
   return lines;
+}
+
+std::vector<std::string> SealLines(const std::string& seal_path) {
+  auto text = ReadWholeFile(seal_path);
+  return text.ok() ? SplitLines(*text) : std::vector<std::string>{};
+}
+
+bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds limit,
+               std::chrono::milliseconds every) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+    std::this_thread::sleep_for(every);
+  }
+  return true;
+}
+
+bool WaitForCheckpoints(const std::string& seal_path, size_t n, std::chrono::seconds limit) {
+  return WaitUntil([&] { return SealLines(seal_path).size() >= n; }, limit,
+                   std::chrono::milliseconds(10));
 }
 
 std::vector<nlohmann::json> ParseCastLines(const std::string& text) {

@@ -1,5 +1,7 @@
 #include "recorder/seal_format.h"
 
+#include "recorder/recording_format.h"
+
 #include <string>
 
 #include <gtest/gtest.h>
@@ -199,6 +201,34 @@ TEST(SealFormatTest, Helpers) {
   EXPECT_EQ(p.manifest, "/rec/2026/11/22/a1b2.0.manifest.json");
   EXPECT_EQ(p.signature, "/rec/2026/11/22/a1b2.0.manifest.sig");
   EXPECT_EQ(PathsFor("/x.cast/rec").seal, "/x.cast/rec.seal");
+  // Any format's extension; never a channel number.
+  EXPECT_EQ(PathsFor("/rec/a1b2.3.tfr").manifest, "/rec/a1b2.3.manifest.json");
+  EXPECT_EQ(PathsFor("/out/case-17.cast").seal, "/out/case-17.seal");
+  EXPECT_EQ(PathsFor("/rec/a1b2.3").seal, "/rec/a1b2.3.seal");
+  EXPECT_EQ(PathsFor("/rec/a1b2.3.CAST").seal, "/rec/a1b2.3.CAST.seal");
+  auto side = PathsForSidecar("/rec/a1b2.0.manifest.json");
+  ASSERT_TRUE(side.has_value());
+  EXPECT_EQ(side->recording, "");
+  EXPECT_EQ(side->seal, "/rec/a1b2.0.seal");
+  EXPECT_EQ(side->signature, "/rec/a1b2.0.manifest.sig");
+  EXPECT_EQ(PathsForSidecar("/rec/a1b2.0.seal")->manifest, "/rec/a1b2.0.manifest.json");
+  EXPECT_EQ(PathsForSidecar("/rec/a1b2.0.manifest.sig")->manifest, "/rec/a1b2.0.manifest.json");
+  EXPECT_FALSE(PathsForSidecar("/rec/a1b2.0.cast").has_value());
+  EXPECT_FALSE(PathsForSidecar("/rec/.seal").has_value());
+  EXPECT_TRUE(ValidMediaType("application/x-asciicast"));
+  EXPECT_TRUE(ValidMediaType("asciicast/2"));  // what 0.1.0 wrote
+  EXPECT_FALSE(ValidMediaType("application"));
+  EXPECT_FALSE(ValidMediaType("Application/X"));
+  EXPECT_FALSE(ValidMediaType("application/"));
+  EXPECT_FALSE(ValidMediaType("a/b/c"));
+  EXPECT_FALSE(ValidMediaType("text/plain; charset=utf-8"));
+  EXPECT_TRUE(ValidExtension("cast"));
+  EXPECT_TRUE(ValidExtension("mp4"));
+  EXPECT_FALSE(ValidExtension("0"));
+  EXPECT_FALSE(ValidExtension("4k"));
+  EXPECT_FALSE(ValidExtension(""));
+  EXPECT_FALSE(ValidExtension("tar.gz"));
+  EXPECT_FALSE(ValidExtension(std::string(17, 'a')));
   EXPECT_TRUE(ValidRecordingId("a1b2c3.0"));
   EXPECT_FALSE(ValidRecordingId(".."));
   EXPECT_FALSE(ValidRecordingId("a/b"));

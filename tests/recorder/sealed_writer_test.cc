@@ -35,26 +35,9 @@ int Mode(const std::string& path) {
   return static_cast<int>(st.st_mode & 07777);
 }
 
-std::vector<std::string> SealLines(const std::string& seal_path) {
-  auto text = testing::ReadWholeFile(seal_path);
-  return text.ok() ? testing::SplitLines(*text) : std::vector<std::string>{};
-}
-
-// Polls `done` (real time) until it holds or `limit` passes; its last answer.
-bool WaitUntil(const std::function<bool()>& done, std::chrono::milliseconds limit = 10s,
-               std::chrono::milliseconds every = 1ms) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() >= deadline) return done();
-    std::this_thread::sleep_for(every);
-  }
-  return true;
-}
-
-// Waits (real time) until the seal has at least `n` lines.
-bool WaitForCheckpoints(const std::string& seal_path, size_t n, std::chrono::seconds limit = 5s) {
-  return WaitUntil([&] { return SealLines(seal_path).size() >= n; }, limit, 10ms);
-}
+using testing::SealLines;
+using testing::WaitForCheckpoints;
+using testing::WaitUntil;
 
 class SealedWriterTest : public ::testing::Test {
  protected:
@@ -122,7 +105,7 @@ TEST_F(SealedWriterTest, CloseWritesASignedManifestAndRemovesTheSeal) {
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(m->recording_id, "s3al.0");
   EXPECT_EQ(m->recording_file, "s3al.0.cast");
-  EXPECT_EQ(m->media_type, "asciicast/2");
+  EXPECT_EQ(m->media_type, "application/x-asciicast");
   EXPECT_EQ(m->user, "bob");
   EXPECT_EQ(m->target_address, "127.0.0.1:2222");
   EXPECT_EQ(m->roles, std::vector<std::string>{"ops"});

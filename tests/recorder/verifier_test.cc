@@ -282,8 +282,11 @@ TEST_F(VerifierTest, ManifestOfAnotherRecording) {
   Write(PathsFor(b).signature, Read(PathsFor(a).signature));
   auto r = Verify(b);
   EXPECT_EQ(r.verdict, Verdict::kInvalid);
-  EXPECT_EQ(r.message,
-            "INVALID: the manifest names recording alpha.0, but the file is recording bravo.0");
+  EXPECT_EQ(r.recording_id, "alpha.0");  // what the signed manifest says
+  EXPECT_EQ(r.bad_begin, 0u);
+  EXPECT_TRUE(Contains(r.message, "differ from checkpoint 0 (they are sealed as recording "
+                                  "alpha.0, the file is named as recording bravo.0)"))
+      << r.message;
 }
 
 TEST_F(VerifierTest, RecordingOverTheSizeCap) {
@@ -311,7 +314,8 @@ TEST_F(VerifierTest, GarbageBytes) {
   Write(path, RandomBytes(cast.size()));  // not a recording at all
   r = Verify(path);
   EXPECT_EQ(r.verdict, Verdict::kInvalid);
-  EXPECT_TRUE(Contains(r.message, "not a Portcullis recording")) << r.message;
+  EXPECT_EQ(r.bad_begin, 0u);
+  EXPECT_TRUE(Contains(r.message, "differ from checkpoint 0")) << r.message;
 
   Write(path, cast);
   Write(PathsFor(path).manifest, RandomBytes(5000));  // a garbage manifest
@@ -431,11 +435,24 @@ TEST_F(VerifierTest, TamperedSeal) {
 TEST_F(VerifierTest, SealOfAnotherRecording) {
   const std::string a = Record("first", /*crash=*/true);
   const std::string b = Record("second", /*crash=*/true);
+  const auto b_lines = testing::SplitLines(Read(PathsFor(b).seal));
   Write(PathsFor(b).seal, Read(PathsFor(a).seal));
   auto r = Verify(b);
   EXPECT_EQ(r.verdict, Verdict::kInvalid);
-  EXPECT_EQ(r.message, "INVALID: seal line 1: the checkpoint names recording first.0, but the "
-                       "file is recording second.0");
+  EXPECT_EQ(r.recording_id, "first.0");  // what the signed checkpoints say
+  EXPECT_TRUE(Contains(r.message, "differ from checkpoint 0 (they are sealed as recording "
+                                  "first.0, the file is named as recording second.0)"))
+      << r.message;
+
+  // Checkpoints of two recordings in one seal.
+  const auto a_lines = testing::SplitLines(Read(PathsFor(a).seal));
+  ASSERT_GE(a_lines.size(), 1u);
+  ASSERT_GE(b_lines.size(), 2u);
+  Write(PathsFor(b).seal, b_lines[0] + "\n" + a_lines[0] + "\n");
+  r = Verify(b);
+  EXPECT_EQ(r.verdict, Verdict::kInvalid);
+  EXPECT_EQ(r.message, "INVALID: seal line 2: the checkpoint names recording first.0, but the "
+                       "seal is for recording second.0");
 }
 
 TEST(RecordingPublicKeyTest, PemSshLineAndRaw) {

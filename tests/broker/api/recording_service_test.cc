@@ -1,6 +1,10 @@
 // RecordingService against the real services: who may list, replay,
 // export, verify, search, hold and prune which recordings, and that each
 // viewing is an audit event naming who and which recording.
+#include <cstdio>
+#include <utility>
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "broker/common/files.h"
@@ -393,6 +397,42 @@ TEST_F(RecordingServiceTest, ARealRecordingVerifiesAndLosesItsManifest) {
   ASSERT_TRUE(stub_->Verify(ApiHarness::Ctx(bob_).get(), req, &resp).ok());
   EXPECT_EQ(resp.verdict(), v1::VERDICT_INVALID) << resp.message();
   EXPECT_NE(resp.message().find("manifest is missing"), std::string::npos) << resp.message();
+}
+
+// Another recording's files, all of them, put in this one's place: they
+// verify on their own, but as the other recording.
+TEST_F(RecordingServiceTest, AnotherRecordingsFilesInItsPlaceAreInvalid) {
+  core::Broker& b = h_.broker();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 2; ++i) {
+    session::RecordingInfo info;
+    info.session_id = b.sessions().NewId();
+    info.user = "bob";
+    info.login = "maint";
+    info.target = "rtu-01";
+    info.protocol = "ssh";
+    auto rec = b.recorders().OpenTerminal(info);
+    ASSERT_TRUE(rec.ok()) << rec.status();
+    (*rec)->Output("hello\r\n");
+    ASSERT_TRUE((*rec)->Close("client-closed").ok());
+    ids.push_back(info.RecordingId());
+  }
+  auto files = [&](const std::string& id) {
+    return core::FilesOf(b.config().RecordingsDir() + "/" + b.recording_store().Get(id)->path);
+  };
+  const core::RecordingFiles from = files(ids[0]), to = files(ids[1]);
+  for (auto [src, dst] : {std::pair{from.recording, to.recording},
+                          std::pair{from.manifest, to.manifest},
+                          std::pair{from.signature, to.signature}}) {
+    ASSERT_EQ(::rename(src.c_str(), dst.c_str()), 0) << src;
+  }
+  v1::VerifyRecordingRequest req;
+  req.set_id(ids[1]);
+  v1::VerifyRecordingResponse resp;
+  ASSERT_TRUE(stub_->Verify(ApiHarness::Ctx(bob_).get(), req, &resp).ok());
+  EXPECT_EQ(resp.verdict(), v1::VERDICT_INVALID) << resp.message();
+  EXPECT_NE(resp.message().find("the files are sealed as recording " + ids[0]), std::string::npos)
+      << resp.message();
 }
 
 }  // namespace
