@@ -131,13 +131,20 @@ void SshConnection::OpenTarget(const SshAddress& addr) {
     return admitter.IssueCertificate(req, a, blob, tunnels);
   };
   cred.fetch_secret = [&]() { return admitter.OpenSecret(req, a); };
+  // The host key is accepted (and pinned on first use) before any
+  // credential goes to the target.
+  absl::Status host_key_status;
+  ep.accept_host_key = [&](const std::string& key, bool first_use) {
+    host_key_status = admitter.AcceptHostKey(req, a, key, first_use);
+    return host_key_status;
+  };
   auto conn = ConnectTarget(ep, cred);
-  if (!conn.ok()) {
-    denial_ = admitter.ConnectFailed(req, a, conn.status());
+  if (!host_key_status.ok()) {
+    denial_ = std::string(host_key_status.message());
     return;
   }
-  if (auto st = admitter.AcceptHostKey(req, a, conn->host_key, conn->first_use); !st.ok()) {
-    denial_ = std::string(st.message());
+  if (!conn.ok()) {
+    denial_ = admitter.ConnectFailed(req, a, conn.status());
     return;
   }
   // Connected: the decision that admitted this target is the one in force

@@ -238,6 +238,9 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
         "an administrator re-pins it",
         ep.name, ep.pinned_host_key.substr(0, 24), out.host_key.substr(0, 24)));
   }
+  if (ep.accept_host_key) {
+    if (auto st = ep.accept_host_key(out.host_key, out.first_use); !st.ok()) return st;
+  }
 
   if (cred.mode != TargetAuthMode::kCertificate) {
     if (auto st = VaultedLogin(s.get(), cred); !st.ok()) return st;

@@ -37,6 +37,11 @@ struct TargetEndpoint {
   // Cuts the connection short from another thread (shutdown); may be null.
   // Must outlive the ConnectTarget() call.
   agentless::ConnectAbort* abort = nullptr;
+  // Called once the target's host key checked out against the pin (or, with
+  // no pin, `first_use`), before any credential is sent: trust on first use
+  // pins here, so that a failed first login still pins, and no secret ever
+  // goes to a host whose key was not accepted. An error ends the attempt.
+  std::function<absl::Status(const std::string& host_key, bool first_use)> accept_host_key;
 };
 
 struct TargetConnection {

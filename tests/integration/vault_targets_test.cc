@@ -243,6 +243,41 @@ INSTANTIATE_TEST_SUITE_P(
 
 // --- Key types ---
 
+// Trust on first use pins the key the target presents before any secret is
+// sent: a first login that fails (a wrong secret) still pins it, so a later
+// impostor is refused without being offered the secret.
+TEST_F(VaultTargetsTest, AFailedFirstLoginStillPinsTheHostKeyBeforeAnySecretIsSent) {
+  ASSERT_NO_FATAL_FAILURE(StartAll());
+  const std::string login = "pcvault9";
+  auto account = LocalAccount::Create(login, kAccountPassword);
+  ASSERT_TRUE(account.ok()) << account.status();
+  auto server = VaultedServer::Start(TargetServer::kSshd, VaultedAuth::kPassword);
+  ASSERT_TRUE(server.ok()) << server.status();
+  const std::vector<std::string> roles = {"vault-pin"};
+  ASSERT_NO_FATAL_FAILURE(ApplyRole(OpsRoleYaml("vault-pin", login)));
+  const std::string t = "vt-pin";
+  ASSERT_EQ(AddTarget(t, (*server)->address(), {"--auth", "password", "--label", "site=plant-a"})
+                .exit_code,
+            0);
+  ASSERT_EQ(SetPassword(t, login, "Wrong-pw-0000-zz").exit_code, 0);
+  ExpectRefused(t, login, "target refused the vaulted password", roles);
+  const std::string host_key = (*server)->host_key();
+  CommandResult show = Admin({"targets", "show", t});
+  EXPECT_THAT(show.out, HasSubstr("host key: " + host_key)) << Describe(show);
+  auto pinned = WaitForEvent("target.host_key_pinned",
+                             [&](const nlohmann::json& e) { return e["subject"] == t; });
+  ASSERT_TRUE(pinned.has_value()) << DumpEvents("target.");
+
+  // An impostor on the same address with another host key hears no login.
+  ASSERT_EQ(SetPassword(t, login, kAccountPassword).exit_code, 0);
+  ASSERT_TRUE((*server)->RestartWithNewHostKey().ok());
+  SshUser u = NewUser(roles);
+  CommandResult r = Ssh(u, u.name + ":" + t, {"true"});
+  EXPECT_NE(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out + r.err, HasSubstr("host key of " + t + " changed")) << Describe(r);
+  EXPECT_THAT((*server)->log(), Not(HasSubstr(login))) << (*server)->log();
+}
+
 TEST_F(VaultTargetsTest, RsaAndEcdsaVaultedKeysLogInToSshdAndDropbear) {
   ASSERT_TRUE(DropbearFixture::Available()) << "dropbear-bin is needed (.ci/deps.sh installs it)";
   ASSERT_NO_FATAL_FAILURE(StartAll());
