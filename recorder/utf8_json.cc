@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 
 namespace portcullis::recorder {
 namespace {
@@ -49,31 +50,88 @@ Seq ScanMultibyte(const unsigned char* p, size_t n) {
   return {SeqKind::kValid, need + 1};
 }
 
-// Bytes copied verbatim: printable ASCII except '"' and '\\'.
-constexpr auto kVerbatim = [] {
-  struct Table {
-    bool v[256] = {};
-  } t;
-  for (int c = 0x20; c < 0x80; ++c) t.v[c] = c != '"' && c != '\\';
-  return t;
-}();
+// Collects output in a small buffer and appends it to the string in
+// blocks: an escape costs a few stores, not a string append.
+class Sink {
+ public:
+  explicit Sink(std::string* out) : out_(out) {}
+  ~Sink() { Flush(); }
+  Sink(const Sink&) = delete;
+  Sink& operator=(const Sink&) = delete;
 
-void AppendEscapedAscii(unsigned char c, std::string* out) {
-  switch (c) {
-    case '"': out->append("\\\""); return;
-    case '\\': out->append("\\\\"); return;
-    case '\b': out->append("\\b"); return;
-    case '\f': out->append("\\f"); return;
-    case '\n': out->append("\\n"); return;
-    case '\r': out->append("\\r"); return;
-    case '\t': out->append("\\t"); return;
-    default: {
-      static constexpr char kHex[] = "0123456789abcdef";
-      const char esc[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]};
-      out->append(esc, sizeof esc);
+  void Put(const char* p, size_t n) {
+    if (n > sizeof buf_ - len_) {
+      Flush();
+      if (n > sizeof buf_ / 2) {
+        out_->append(p, n);
+        return;
+      }
+    }
+    std::memcpy(buf_ + len_, p, n);
+    len_ += n;
+  }
+  void Flush() {
+    if (len_ > 0) out_->append(buf_, len_);
+    len_ = 0;
+  }
+  // Appends the first `n` (<= 8) of the 8 bytes at `p8` with one store.
+  void PutSmall(const char* p8, size_t n) {
+    if (len_ + 8 > sizeof buf_) Flush();
+    std::memcpy(buf_ + len_, p8, 8);
+    len_ += n;
+  }
+
+ private:
+  std::string* out_;
+  size_t len_ = 0;
+  char buf_[4096];
+};
+
+// What one byte becomes, for every byte that is not the lead of a possible
+// multi-byte sequence (C2..F4): itself, its JSON escape, or U+FFFD (a
+// continuation byte with no lead, or a byte never valid in UTF-8). len 0
+// marks a lead byte, which needs the bytes after it.
+struct ByteOut {
+  char bytes[8];
+  uint8_t len;
+};
+constexpr auto kByteOut = [] {
+  struct Table {
+    ByteOut v[256] = {};
+  } t;
+  constexpr char kHex[] = "0123456789abcdef";
+  for (int c = 0; c < 256; ++c) {
+    ByteOut& o = t.v[c];
+    auto set = [&o](std::initializer_list<char> bytes) {
+      o.len = 0;
+      for (char b : bytes) o.bytes[o.len++] = b;
+    };
+    if (c >= 0xC2 && c <= 0xF4) {
+      o.len = 0;
+    } else if (c >= 0x80) {
+      set({'\xEF', '\xBF', '\xBD'});
+    } else if (c == '"') {
+      set({'\\', '"'});
+    } else if (c == '\\') {
+      set({'\\', '\\'});
+    } else if (c == '\b') {
+      set({'\\', 'b'});
+    } else if (c == '\f') {
+      set({'\\', 'f'});
+    } else if (c == '\n') {
+      set({'\\', 'n'});
+    } else if (c == '\r') {
+      set({'\\', 'r'});
+    } else if (c == '\t') {
+      set({'\\', 't'});
+    } else if (c < 0x20) {
+      set({'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 0xF]});
+    } else {
+      set({static_cast<char>(c)});
     }
   }
-}
+  return t;
+}();
 
 // True if any of the 8 bytes in `w` is not copied verbatim: a control
 // character (< 0x20), '"', '\\' or a byte >= 0x80. Word-at-a-time (SWAR),
@@ -92,10 +150,11 @@ constexpr bool AnyNeedsWork(uint64_t w) {
 // sequence that was not consumed (0 when `final`: they become U+FFFD).
 // Printable ASCII and valid multi-byte sequences are copied in runs; clean
 // ASCII is skipped eight bytes at a time.
-size_t EscapeSpan(const unsigned char* p, size_t n, bool final, std::string* out) {
+size_t EscapeSpan(const unsigned char* p, size_t n, bool final, std::string* str) {
+  Sink out(str);
   size_t run = 0;  // start of the bytes not yet copied
   size_t i = 0;
-  auto flush = [&] { out->append(reinterpret_cast<const char*>(p + run), i - run); };
+  auto flush = [&] { out.Put(reinterpret_cast<const char*>(p + run), i - run); };
   while (i < n) {
     if (n - i >= 8) {
       uint64_t w;
@@ -105,26 +164,29 @@ size_t EscapeSpan(const unsigned char* p, size_t n, bool final, std::string* out
         continue;
       }
     }
-    const unsigned char c = p[i];
-    if (kVerbatim.v[c]) {
-      ++i;
-      continue;
-    }
-    if (c < 0x80) {
-      flush();
-      AppendEscapedAscii(c, out);
-      run = ++i;
-      continue;
-    }
-    const Seq s = ScanMultibyte(p + i, n - i);
-    if (s.kind == SeqKind::kValid) {
-      i += s.len;
-      continue;
-    }
+    // At least one of the next bytes needs work: take them one at a time
+    // before looking at a whole word again (binary output rarely has a
+    // clean word, so checking after every byte would be wasted).
+    // Each byte goes through a table (one store, no branch on its class),
+    // except the lead of a possible multi-byte sequence.
     flush();
-    if (s.kind == SeqKind::kIncomplete && !final) return s.len;
-    out->append(kReplacementChar);
-    i += s.len;
+    const size_t stop = std::min(n, i + 8);
+    while (i < stop) {
+      const ByteOut& o = kByteOut.v[p[i]];
+      if (o.len != 0) {
+        out.PutSmall(o.bytes, o.len);
+        ++i;
+        continue;
+      }
+      const Seq s = ScanMultibyte(p + i, n - i);
+      if (s.kind == SeqKind::kValid) {
+        out.Put(reinterpret_cast<const char*>(p + i), s.len);
+      } else {
+        if (s.kind == SeqKind::kIncomplete && !final) return s.len;
+        out.Put(kReplacementChar.data(), kReplacementChar.size());
+      }
+      i += s.len;
+    }
     run = i;
   }
   flush();

@@ -120,6 +120,17 @@ static void BenchEscaperOn(const char* what, const std::string& line) {
 static void BenchEscaper() {
   BenchEscaperOn("coloured output", "\x1b[32mok\x1b[0m line of output \xe2\x82\xac\r\n");
   BenchEscaperOn("76-column text", std::string(76, 'Q') + "\r\n");
+  // `cat` of a binary file on a terminal: the worst case (every ill-formed
+  // byte is a U+FFFD, every control byte a \u00XX).
+  std::string binary(32 << 10, '\0');
+  uint64_t x = 0x9E3779B97F4A7C15ULL;
+  for (char& c : binary) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    c = static_cast<char>(x >> 56);
+  }
+  BenchEscaperOn("random binary", binary);
 }
 
 // One checkpoint after each 4 KiB written: what Seal() costs the writer

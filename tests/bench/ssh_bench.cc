@@ -296,7 +296,8 @@ int main() {
   (void)WriteWholeFile(dir.Join("authorized_keys"), *pub, 0600);
   const std::vector<std::string> extra = {"AuthorizedKeysFile " + dir.Join("authorized_keys"),
                                           "StrictModes no", "MaxStartups 4000:30:8000",
-                                          "AllowTcpForwarding yes", "UseDNS no"};
+                                          "AllowTcpForwarding yes", "UseDNS no",
+                                          "Subsystem sftp internal-sftp"};
   // The target trusts both brokers' user CAs.
   SshdFixture target(SshdOptions{ca + "\n" + unrec_ca, extra});
   SshdFixture jump(SshdOptions{ca, extra});
