@@ -13,7 +13,8 @@
 //  * flow control: the broker's RSS growth for one connection whose client
 //    ignores the SSH window on 4 (and on 10, the default cap) channels, vs
 //    one idle connection and vs what one direct connection costs sshd.
-//    BENCH_ONLY=window runs only this part.
+//    BENCH_ONLY=window runs only this part;
+//  * session setup, also to a vaulted-password target (BENCH_ONLY=setup).
 // Users log in once with `portcullis login` and then use the login
 // certificate (no TOTP per session). Env: BENCH_MIB, BENCH_IDLE, BENCH_BUSY,
 // BENCH_KEYS, BENCH_ROUNDS.
@@ -40,6 +41,7 @@
 #include <vector>
 
 #include "tests/integration/broker_fixture.h"
+#include "tests/support/local_account.h"
 #include "tests/support/sshd_fixture.h"
 
 using namespace portcullis::testing;
@@ -258,6 +260,12 @@ int main() {
   // them, so drift on a shared machine hits both equally.
   const std::string role = "kind: role\nname: bench\nallow:\n  targets: {site: bench}\n  logins: [" +
                            login + "]\n  protocols: [ssh]\n  file_transfer: both\n";
+  // A vaulted-password target: an sshd that takes passwords only, for a
+  // throwaway local account whose password only the broker's vault holds.
+  const std::string vault_login = "pcbench1";
+  const std::string vault_role = "kind: role\nname: bench-vault\nallow:\n  targets: {site: "
+                                 "bench-vault}\n  logins: [" + vault_login +
+                                 "]\n  protocols: [ssh]\n";
   const std::string password = "bench-password-0123456789";
   auto provision = [&](BrokerFixture& b) {
     if (auto st = b.Init(); !st.ok()) Die(std::string(st.message()));
@@ -266,7 +274,10 @@ int main() {
     (void)WriteWholeFile(b.Join("bench-role.yaml"), role);
     auto r = b.Cli(b.AdminHome(), {"roles", "apply", "-f", b.Join("bench-role.yaml")});
     if (r.exit_code != 0) Die("roles apply: " + r.err);
-    auto secret = b.AddUser("bench", password, {"bench"});
+    (void)WriteWholeFile(b.Join("bench-vault-role.yaml"), vault_role);
+    r = b.Cli(b.AdminHome(), {"roles", "apply", "-f", b.Join("bench-vault-role.yaml")});
+    if (r.exit_code != 0) Die("roles apply: " + r.err);
+    auto secret = b.AddUser("bench", password, {"bench", "bench-vault"});
     if (!secret.ok()) Die("users add failed");
     return *secret;
   };
@@ -308,6 +319,19 @@ int main() {
       "--protocol", "ssh", "--label", "site=bench"};
   admin(add_target);
   if (unrec.Cli(unrec.AdminHome(), add_target).exit_code != 0) Die("targets add failed");
+  const std::string vault_password = "bench-vaulted-Pw-7741";
+  auto vault_account = LocalAccount::Create(vault_login, vault_password);
+  if (!vault_account.ok()) Die("local account: " + std::string(vault_account.status().message()));
+  SshdOptions vault_opts;
+  vault_opts.extra_config = {"PasswordAuthentication yes", "PubkeyAuthentication no", "UseDNS no",
+                             "MaxStartups 4000:30:8000"};
+  SshdFixture vault_target(vault_opts);
+  if (auto st = vault_target.Start(); !st.ok()) Die(std::string(st.message()));
+  admin({"targets", "add", "vault-01", "--address",
+         "127.0.0.1:" + std::to_string(vault_target.port()), "--protocol", "ssh", "--auth",
+         "password", "--label", "site=bench-vault"});
+  admin({"targets", "set-secret", "vault-01", "--login", vault_login, "--password-stdin"},
+        vault_password);
 
   const std::string home = broker.Home("bench");
   if (broker.Login(home, "bench", password, TotpCode(secret)).exit_code != 0)
@@ -478,6 +502,42 @@ int main() {
     }
     std::fflush(stdout);
   };
+  // Session setup: connect to first output, direct, ProxyJump, through the
+  // broker with a certificate and with a vaulted password
+  // (BENCH_ONLY=setup runs only this part).
+  auto setup_bench = [&] {
+    auto setup = [&](const std::string& cfg, const std::string& host) {
+      std::vector<double> t;
+      for (int i = 0; i < 10; ++i) t.push_back(TimeSsh(cfg, host, "echo ready", ""));
+      return Median(t) * 1000.0;
+    };
+    const double su_direct = setup(base_cfg, "direct");
+    const double su_jump = setup(base_cfg, "viajump");
+    const double su_pc = setup(via, "rtu-01");
+    std::printf("session setup, connect to first output (ms, median of 10)\n");
+    std::printf("  direct %.1f   ProxyJump %.1f   via portcullis %.1f   ratio vs direct %.2f (target "
+                "<= 1.50)\n",
+                su_direct, su_jump, su_pc, su_pc / su_direct);
+    // The same through the broker to a target that takes only passwords: the
+    // broker opens the vaulted password and logs in with it (runs alternate
+    // with certificate logins).
+    std::vector<double> su_cert, su_vault;
+    TimeSsh(via, "vault-01", "true", "");  // warm-up (pins the host key)
+    for (int i = 0; i < 10; ++i) {
+      su_cert.push_back(TimeSsh(via, "rtu-01", "echo ready", ""));
+      su_vault.push_back(TimeSsh(via, "vault-01", "echo ready", ""));
+    }
+    const double su_c = Median(su_cert) * 1000.0, su_v = Median(su_vault) * 1000.0;
+    std::printf("  vaulted-password login %.1f   certificate login %.1f   ratio %.2f (target <= 1.20)\n",
+                su_v, su_c, su_v / su_c);
+    std::fflush(stdout);
+  };
+  if (const char* only = std::getenv("BENCH_ONLY"); only && std::string(only) == "setup") {
+    setup_bench();
+    (void)unrec.Stop();
+    if (auto st = broker.Stop(); !st.ok()) Die(std::string(st.message()));
+    return 0;
+  }
   if (const char* only = std::getenv("BENCH_ONLY"); only && std::string(only) == "download") {
     download_bench();
     (void)unrec.Stop();
@@ -569,19 +629,7 @@ int main() {
               sysconf(_SC_NPROCESSORS_ONLN));
   std::fflush(stdout);
 
-  auto setup = [&](const std::string& cfg, const std::string& host) {
-    std::vector<double> t;
-    for (int i = 0; i < 10; ++i) t.push_back(TimeSsh(cfg, host, "echo ready", ""));
-    return Median(t) * 1000.0;
-  };
-  const double su_direct = setup(base_cfg, "direct");
-  const double su_jump = setup(base_cfg, "viajump");
-  const double su_pc = setup(via, "rtu-01");
-  std::printf("session setup, connect to first output (ms, median of 10)\n");
-  std::printf("  direct %.1f   ProxyJump %.1f   via portcullis %.1f   ratio vs direct %.2f (target "
-              "<= 1.50)\n",
-              su_direct, su_jump, su_pc, su_pc / su_direct);
-  std::fflush(stdout);
+  setup_bench();
 
   const int keys = EnvInt("BENCH_KEYS", 300);
   auto ed = EchoLatency(base_cfg, "direct", keys);
