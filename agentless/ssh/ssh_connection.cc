@@ -17,7 +17,13 @@ SshConnection::SshConnection(const SshServices& services, SshSessionPtr client,
                              std::string source)
     : ProxySession(services.session, "ssh", std::move(source)),
       ssh_(services),
-      client_(std::move(client)) {}
+      client_(std::move(client)) {
+  // Our own duplicate of the client socket for AbortUnauthenticated(): the
+  // number libssh holds may be closed on the owner thread at any time (a
+  // client's disconnect message, a socket error) and then reused by another
+  // connection, which a shutdown(2) by number from another thread would cut.
+  client_abort_.Register(ssh_get_fd(client_.get()));
+}
 
 SshConnection::~SshConnection() {
   channels_.clear();  // frees channels before their sessions
@@ -32,10 +38,9 @@ SshConnection::~SshConnection() {
 }
 
 void SshConnection::AbortUnauthenticated() {
-  // shutdown(2) is safe from any thread; the owner's poll wakes up and
+  // Shuts the duplicate down (any thread): the owner's poll wakes up and
   // libssh sees the socket closed.
-  socket_t fd = ssh_get_fd(client_.get());
-  if (fd >= 0) shutdown(fd, SHUT_RDWR);
+  client_abort_.Abort();
 }
 
 void SshConnection::Shutdown() {
@@ -190,7 +195,13 @@ void SshConnection::RegisterSession() {
 
 void SshConnection::Run() {
   MarkStarted();
-  if (!Handshake()) return;
+  const bool authenticated = Handshake();
+  // Nothing calls AbortUnauthenticated() any more (the listener stops once
+  // the authenticated hook ran, and a failed handshake ends the
+  // connection): the duplicate goes, so that the socket closes with libssh's
+  // descriptor (ssh_disconnect, ssh_free) and not later.
+  client_abort_.Unregister();
+  if (!authenticated) return;
   AssignId();
   if (!address_.target.empty()) OpenTarget(address_);
   RegisterSession();

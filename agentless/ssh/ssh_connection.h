@@ -152,6 +152,7 @@ class SshConnection final : public agentless::ProxySession,
   policy::Decision decision_;
   std::optional<session::Admission> admission_;
   agentless::ConnectAbort connect_abort_;  // the admitted target, with decision_
+  agentless::ConnectAbort client_abort_;   // the client socket, until authenticated
   std::optional<std::string> denial_;  // one line for the user's terminal
   uint64_t cert_serial_ = 0;
   int recorded_channels_ = 0;

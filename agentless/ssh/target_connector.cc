@@ -281,8 +281,11 @@ absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
 void CloseTargetSession(SshSessionPtr& session, int flush_ms) {
   if (!session) return;
   if (ssh_is_connected(session.get())) {
-    const socket_t fd = ssh_get_fd(session.get());
     ssh_blocking_flush(session.get(), flush_ms);  // ssh_disconnect does not flush
+    // Only now: a flush that fails on the socket (the target went away)
+    // closes it inside libssh, and its number may already belong to another
+    // thread. ssh_disconnect() itself never closes it, even on a write error.
+    const socket_t fd = ssh_get_fd(session.get());
     ssh_disconnect(session.get());
     if (fd != SSH_INVALID_SOCKET) close(fd);
   }

@@ -83,8 +83,9 @@ inline constexpr int kMaxKbdintRounds = 4;
 // Ends a session ConnectTarget() made: if it is still connected, flushes
 // what is queued (up to `flush`) and sends SSH_MSG_DISCONNECT; then frees
 // it. Its socket is closed exactly once: libssh closes a socket it was
-// handed on an error and in ssh_free(), but leaves it open after
-// ssh_disconnect(), so this closes it then.
+// handed on an error (also one during the flush) and in ssh_free(), but
+// leaves it open after ssh_disconnect(), so this closes it then, if it is
+// still open.
 void CloseTargetSession(SshSessionPtr& session, int flush_ms);
 
 [[nodiscard]] absl::StatusOr<TargetConnection> ConnectTarget(const TargetEndpoint& ep,
