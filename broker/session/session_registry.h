@@ -2,7 +2,8 @@
 // SessionRegistry: every live session of this broker, for `sessions ls`,
 // `sessions kill`, `users disable` and the role's max_session deadline.
 //
-// Thread-safe (one mutex; callbacks into sessions are made outside it). The
+// Thread-safe (one mutex; sessions are called under it, which is safe because
+// LiveSession calls only post to the session's thread and never block). The
 // registry holds sessions weakly through their Registration: a session is
 // listed from Register() until its Registration is destroyed. The clock must
 // outlive the registry.
