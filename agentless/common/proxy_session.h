@@ -68,7 +68,6 @@ class ProxySession : public session::LiveSession {
   void AddBytesDown(uint64_t n) { bytes_down_.fetch_add(n, std::memory_order_relaxed); }
 
   // When the session began (the listener handed it its connection).
-  void MarkStarted() { started_ = services_.clock->Now(); }
   TimePoint started() const { return started_; }
   // A fresh id from the registry (once the user is authenticated).
   void AssignId();

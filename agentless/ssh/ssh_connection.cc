@@ -194,7 +194,6 @@ void SshConnection::RegisterSession() {
 }
 
 void SshConnection::Run() {
-  MarkStarted();
   const bool authenticated = Handshake();
   // Nothing calls AbortUnauthenticated() any more (the listener stops once
   // the authenticated hook ran, and a failed handshake ends the
