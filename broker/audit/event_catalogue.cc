@@ -268,7 +268,9 @@ absl::Status ValidateEvent(const AuditEvent& e) {
         fmt::format("audit event {}: details must be a JSON object", spec->type));
   }
   size_t required_seen = 0;
-  for (const auto& [key, value] : details.items()) {
+  for (const auto& item : details.items()) {
+    const std::string& key = item.key();
+    const nlohmann::json& value = item.value();
     auto k = std::find_if(spec->details.begin(), spec->details.end(),
                           [&](const DetailKey& d) { return d.name == key; });
     if (k == spec->details.end()) {
