@@ -15,6 +15,10 @@ PKGS=(
   libssh-dev openssh-server openssh-client dropbear-bin oathtool tzdata
   asciinema python3 openssl
   python3-paramiko
+  libvncserver-dev libzstd-dev libjpeg62-turbo-dev zlib1g-dev
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev ffmpeg
+  tigervnc-standalone-server tigervnc-tools tigervnc-viewer x11vnc vncsnapshot
+  xvfb xauth x11-apps
 )
 
 missing=()

@@ -112,6 +112,12 @@ class GraphicalRecorder {
   virtual void Frame(int x, int y, int w, int h, const uint8_t* pixels, size_t stride) = 0;
   virtual void Key(uint32_t keysym, bool down) = 0;            // X11 keysym
   virtual void Pointer(int x, int y, uint32_t button_mask) = 0;  // bit 0 = left
+  // The pointer's shape: `w` x `h` pixels (B, G, R, A; A = 0 transparent,
+  // 255 opaque), hot spot (hot_x, hot_y). w = h = 0: the cursor is hidden.
+  virtual void Cursor(int hot_x, int hot_y, int w, int h, const uint8_t* bgra) = 0;
+  // Clipboard text that crossed the broker (`to_target`: from the user).
+  // Recorders keep its length and SHA-256, not the text.
+  virtual void Clipboard(std::string_view text, bool to_target) = 0;
   virtual void Marker(std::string_view label) = 0;
   virtual absl::Status Health() const = 0;
   virtual size_t Backlog() const { return 0; }
