@@ -87,13 +87,17 @@ class Sink {
   char buf_[4096];
 };
 
-// What one byte becomes, for every byte that is not the lead of a possible
-// multi-byte sequence (C2..F4): itself, its JSON escape, or U+FFFD (a
-// continuation byte with no lead, or a byte never valid in UTF-8). len 0
-// marks a lead byte, which needs the bytes after it.
+// What one byte becomes: itself, its JSON escape, or U+FFFD (a
+// continuation byte with no lead, a byte never valid in UTF-8, or a lead
+// not followed by a byte that can continue it).
 struct ByteOut {
   char bytes[8];
   uint8_t len;
+  // Leads (C2..F4): 1, and the range [lo, lo + span] of the byte that may
+  // follow. A lead whose next byte is outside it is an ill-formed
+  // subsequence of one byte: `bytes` holds U+FFFD for that case.
+  uint8_t lead;
+  uint8_t lo, span;
 };
 constexpr auto kByteOut = [] {
   struct Table {
@@ -107,7 +111,12 @@ constexpr auto kByteOut = [] {
       for (char b : bytes) o.bytes[o.len++] = b;
     };
     if (c >= 0xC2 && c <= 0xF4) {
-      o.len = 0;
+      set({'\xEF', '\xBF', '\xBD'});
+      o.lead = 1;
+      const int lo = c == 0xE0 ? 0xA0 : c == 0xF0 ? 0x90 : 0x80;
+      const int hi = c == 0xED ? 0x9F : c == 0xF4 ? 0x8F : 0xBF;
+      o.lo = static_cast<uint8_t>(lo);
+      o.span = static_cast<uint8_t>(hi - lo);
     } else if (c >= 0x80) {
       set({'\xEF', '\xBF', '\xBD'});
     } else if (c == '"') {
@@ -173,7 +182,15 @@ size_t EscapeSpan(const unsigned char* p, size_t n, bool final, std::string* str
     const size_t stop = std::min(n, i + 8);
     while (i < stop) {
       const ByteOut& o = kByteOut.v[p[i]];
-      if (o.len != 0) {
+      // Only a lead whose next byte may continue it needs the scan; in
+      // binary output that is rare, so the branch is predictable where a
+      // branch on "is a lead" is not. The last bytes of the span (fewer
+      // than a whole sequence) always take the scan.
+      const bool scan =
+          n - i < 4 ? o.lead != 0
+                    : (o.lead & static_cast<unsigned>(static_cast<uint8_t>(p[i + 1] - o.lo) <=
+                                                      o.span)) != 0;
+      if (!scan) {
         out.PutSmall(o.bytes, o.len);
         ++i;
         continue;

@@ -466,25 +466,32 @@ int main() {
   // Target -> user: `mib` MiB of binary as a command's output (`cat FILE`
   // to the client's stdout) and as an scp download (SFTP, OpenSSH's
   // default), via the recording broker, the discarding one, directly and
-  // through ProxyJump. Runs alternate; median of BENCH_ROUNDS.
+  // through ProxyJump, and `mib` MiB of text (base64 lines, as logs and
+  // listings are) as a command's output. Runs alternate; median of
+  // BENCH_ROUNDS.
   auto download_bench = [&] {
     const int n = EnvInt("BENCH_ROUNDS", 5);
     const std::string cat_file = "cat " + file;
+    const std::string text_file = dir.Join("download.txt");
+    RunCommand({"sh", "-c", "head -c " + std::to_string(mib * 3 / 4) + "M /dev/urandom | base64 > " +
+                                text_file});
+    const std::string cat_text = "cat " + text_file;
     const std::string dest = dir.Join("download.bin");
     struct Path {
       const char* name;
       std::string cfg, host;
-      std::vector<double> cat, scp;
+      std::vector<double> cat, scp, text;
     };
-    std::vector<Path> paths = {{"direct", base_cfg, "direct", {}, {}},
-                               {"OpenSSH ProxyJump", base_cfg, "viajump", {}, {}},
-                               {"via portcullis, unrecorded", unrec_via, "rtu-01", {}, {}},
-                               {"via portcullis, recorded", via, "rtu-01", {}, {}}};
+    std::vector<Path> paths = {{"direct", base_cfg, "direct", {}, {}, {}},
+                               {"OpenSSH ProxyJump", base_cfg, "viajump", {}, {}, {}},
+                               {"via portcullis, unrecorded", unrec_via, "rtu-01", {}, {}, {}},
+                               {"via portcullis, recorded", via, "rtu-01", {}, {}, {}}};
     for (auto& p : paths) TimeSsh(p.cfg, p.host, "true", "");  // warm-up
     for (int i = 0; i < n; ++i) {
       for (size_t k = 0; k < paths.size(); ++k) {
         Path& p = paths[(k + static_cast<size_t>(i)) % paths.size()];
         p.cat.push_back(TimeSsh(p.cfg, p.host, cat_file, ""));
+        p.text.push_back(TimeSsh(p.cfg, p.host, cat_text, ""));
         p.scp.push_back(
             TimeCommand({"scp", "-q", "-F", p.cfg, p.host + ":" + file, dest}));
         std::filesystem::remove(dest);
@@ -495,10 +502,14 @@ int main() {
                 mib, n);
     const double cat_direct = mib / Median(paths[0].cat);
     const double scp_direct = mib / Median(paths[0].scp);
+    const double text_mib = static_cast<double>(std::filesystem::file_size(text_file)) / (1 << 20);
+    const double text_direct = text_mib / Median(paths[0].text);
     for (const auto& p : paths) {
       const double c = mib / Median(p.cat), sc = mib / Median(p.scp);
-      std::printf("  %-28s cat %7.1f (%.2f x direct)   scp %7.1f (%.2f x direct)\n", p.name, c,
-                  c / cat_direct, sc, sc / scp_direct);
+      const double tx = text_mib / Median(p.text);
+      std::printf("  %-28s cat binary %7.1f (%.2f x direct)   scp %7.1f (%.2f x direct)   cat text "
+                  "%7.1f (%.2f x direct)\n",
+                  p.name, c, c / cat_direct, sc, sc / scp_direct, tx, tx / text_direct);
     }
     std::fflush(stdout);
   };
