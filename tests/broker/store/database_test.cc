@@ -130,6 +130,44 @@ TEST_F(DatabaseTest, MigratesAVersion3Database) {
             "1,1");
 }
 
+// A version 5 database: targets keep their auth and vaulted secrets, and
+// 'none' (VNC without authentication) becomes a valid auth.
+TEST_F(DatabaseTest, MigratesAVersion5DatabaseKeepingTargetsAndSecrets) {
+  { std::ofstream(Path()).flush(); }
+  {
+    RawDb raw(Path());
+    ASSERT_EQ(raw.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                       "description TEXT NOT NULL, applied_at TEXT NOT NULL)"),
+              "");
+    for (const Migration& m : Migrations()) {
+      if (m.version > 5) break;
+      ASSERT_EQ(raw.Exec(std::string(m.sql)), "") << m.version;
+      ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) +
+                         ", 'v', 'x')"),
+                "");
+    }
+    ASSERT_EQ(raw.Exec("INSERT INTO targets(name, address, protocol, created_at, auth) VALUES "
+                       "  ('sw-01', '127.0.0.1:22', 'ssh', 1, 'password'),"
+                       "  ('hmi-07', '127.0.0.1:5907', 'vnc', 1, 'password');"
+                       "INSERT INTO target_secrets(target, login, kind, sealed, set_at, set_by) "
+                       "  VALUES ('sw-01', 'admin', 'password', x'01', 1, 'alice'),"
+                       "         ('hmi-07', '', 'password', x'02', 1, 'alice');"),
+              "");
+    EXPECT_NE(raw.Exec("UPDATE targets SET auth = 'none' WHERE name = 'hmi-07'"), "")
+        << "version 5 refuses 'none'";
+  }
+  auto db = Database::Open(Path(), &clock_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->SchemaVersion(), LatestSchemaVersion());
+  RawDb raw(Path());
+  EXPECT_EQ(raw.QueryText("SELECT group_concat(name || '=' || auth, ',') FROM "
+                          "(SELECT name, auth FROM targets ORDER BY name)"),
+            "hmi-07=password,sw-01=password");
+  EXPECT_EQ(raw.QueryText("SELECT COUNT(*) FROM target_secrets"), "2");
+  EXPECT_EQ(raw.Exec("UPDATE targets SET auth = 'none' WHERE name = 'hmi-07'"), "");
+  EXPECT_NE(raw.Exec("UPDATE targets SET auth = 'bogus' WHERE name = 'hmi-07'"), "");
+}
+
 TEST_F(DatabaseTest, TightensExistingFileMode) {
   { std::ofstream(Path()).flush(); }
   ASSERT_EQ(::chmod(Path().c_str(), 0644), 0);
