@@ -5,8 +5,9 @@
 // 0700, files 0600, created with O_EXCL so that an existing recording is
 // never overwritten. Every recording is sealed (docs/recordings.md):
 // checkpoints in <id>.seal while it is written, a signed manifest naming
-// its media type when it ends. A format's factory (AsciicastFactory, for
-// terminal and graphical recordings) opens its streams here and wraps them in its writer.
+// its media type when it ends. A factory (AsciicastFactory, for terminal
+// and graphical recordings) opens its streams here and wraps each in its
+// format's writer.
 //
 // Thread-safe. Owns one WriterPool shared by all its streams; streams keep
 // the pool alive, so they may outlive the directory (the clock, the signer
