@@ -1,7 +1,7 @@
 #pragma once
 // SealedStream: one recording file of any format, written off the session
 // thread and sealed (docs/recordings.md, "Sealing"). A format's writer
-// (AsciicastWriter; the graphical writer next) stamps and appends its
+// (AsciicastWriter, GraphicalWriter) stamps and appends its
 // records; the stream's BufferedFile turns them into file bytes (with the
 // format's ChunkEncoder, if it has one), its RecordingSealer makes the
 // checkpoints, and Close() writes the signed manifest, which names the
