@@ -77,7 +77,8 @@ inline uint32_t Expected(const PixelFormat& pf, Colour c) {
 }
 // A deterministic colour for (x, y), in range for the format.
 inline Colour ColourAt(const PixelFormat& pf, int x, int y, int seed = 0) {
-  uint32_t h = static_cast<uint32_t>(x * 73856093 ^ y * 19349663 ^ seed * 83492791);
+  uint32_t h = (static_cast<uint32_t>(x) * 73856093u) ^ (static_cast<uint32_t>(y) * 19349663u) ^
+               (static_cast<uint32_t>(seed) * 83492791u);  // unsigned: no overflow
   h ^= h >> 13;
   h *= 0x5bd1e995;
   h ^= h >> 15;

@@ -339,6 +339,7 @@ void RunAgainst(LiveServer::Kind kind) {
   ASSERT_GT(CountColours(truth), 1000u) << "the screen shows too little to test with";
   for (const PixelFormat& pf : {rfb::testing::Bgrx32(), rfb::testing::Rgb565(), rfb::testing::Rgb565(true)}) {
     std::vector<uint32_t> reference;  // this format's Raw decode
+    size_t raw_wire = 0;
     for (const Case& c : kCases) {
       SCOPED_TRACE(std::string(c.name) + " at " + std::to_string(pf.bits_per_pixel) + " bpp" +
                    (pf.big_endian ? " big-endian" : ""));
@@ -349,7 +350,13 @@ void RunAgainst(LiveServer::Kind kind) {
       std::printf("%-10s %2d bpp%s: %7zu wire bytes, %6zu colours, %6zu pixels differ from the screen (mean %.3f, max %d, %zu far)\n",
                   c.name, pf.bits_per_pixel, pf.big_endian ? " BE" : "   ", wire, CountColours(ours), d.differing,
                   d.mean_abs, d.max_abs, d.far);
-      if (reference.empty()) reference = ours;
+      if (reference.empty()) {
+        reference = ours;
+        raw_wire = wire;
+      } else {
+        // The server used the encoding asked for (not a fallback to Raw).
+        EXPECT_LT(wire, raw_wire / 2);
+      }
       if (!c.lossy && pf.bits_per_pixel == 32) {
         EXPECT_EQ(d.differing, 0u);
       } else if (!c.lossy) {
@@ -360,6 +367,7 @@ void RunAgainst(LiveServer::Kind kind) {
       } else {
         // JPEG: small errors on the whole; large ones only in the noisy band
         // and at sharp edges (about 1.6 % of the pixels at quality 5).
+        EXPECT_GT(d.differing, 0u) << "lossless: the server did not use JPEG";
         EXPECT_LT(d.mean_abs, 3.0);
         EXPECT_LT(d.far, truth.size() / 25);
       }

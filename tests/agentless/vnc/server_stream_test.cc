@@ -4,6 +4,16 @@
 
 #include <gtest/gtest.h>
 
+// clang-format off
+#include <cstddef>
+#include <cstdio>
+#include <jpeglib.h>  // needs size_t and FILE first
+// clang-format on
+
+#include <algorithm>
+#include <cstdlib>
+#include <utility>
+
 #include <cstring>
 #include <functional>
 #include <string>
@@ -257,6 +267,386 @@ TEST(ServerStreamTest, PixelFormatChangesAfterTheCurrentUpdate) {
   EXPECT_EQ(px[1], 0xff00ff00u);
   EXPECT_EQ(px[2], 0xff0000ffu);
   EXPECT_EQ(px[3], 0xffffffffu);
+}
+
+// ---- Hextile, ZRLE and Tight: valid rectangles built by hand ----
+
+// The expected framebuffer of a test, painted as the encoder goes.
+struct Want {
+  Want(const PixelFormat& pf, int w, int h) : pf(pf), w(w), fb(Black(w, h)) {}
+  void Paint(int x, int y, int pw, int ph, Colour c) {
+    for (int j = 0; j < ph; ++j)
+      for (int i = 0; i < pw; ++i) fb[static_cast<size_t>(y + j) * w + x + i] = Expected(pf, c);
+  }
+  PixelFormat pf;
+  int w;
+  std::vector<uint32_t> fb;
+};
+
+std::string Damage(int x, int y, int w, int h) {
+  return "damaged " + std::to_string(x) + "," + std::to_string(y) + " " + std::to_string(w) + "x" +
+         std::to_string(h) + ";";
+}
+
+std::string Subrect(int x, int y, int w, int h) { return B({(x << 4) | y, ((w - 1) << 4) | (h - 1)}); }
+
+TEST(ServerStreamTest, HextileEverySubencoding) {
+  for (const PixelFormat& pf : kFormats) {
+    SCOPED_TRACE(std::to_string(pf.bits_per_pixel) + (pf.big_endian ? " BE" : ""));
+    constexpr int kW = 40, kH = 24;
+    const int rx = 1, ry = 2, rw = 35, rh = 20;  // 3x2 tiles, the last column and row partial
+    Want want(pf, kW, kH);
+    std::string bytes = UpdateHeader(1) + RectHeader(rx, ry, rw, rh, encoding::kHextile);
+    Colour bg, fg;
+    int tile = 0;
+    for (int ty = ry; ty < ry + rh; ty += 16) {
+      for (int tx = rx; tx < rx + rw; tx += 16, ++tile) {
+        const int w = std::min(16, rx + rw - tx), h = std::min(16, ry + rh - ty);
+        switch (tile) {
+          case 0:  // raw
+            bytes += B({1});
+            for (int y = 0; y < h; ++y)
+              for (int x = 0; x < w; ++x) {
+                const Colour c = ColourAt(pf, tx + x, ty + y);
+                bytes += Pixel(pf, c);
+                want.Paint(tx + x, ty + y, 1, 1, c);
+              }
+            break;
+          case 1:  // background only
+            bg = ColourAt(pf, 1, 1, 7);
+            bytes += B({2}) + Pixel(pf, bg);
+            want.Paint(tx, ty, w, h, bg);
+            break;
+          case 2:  // background, foreground, three subrectangles
+            bg = ColourAt(pf, 2, 2, 7);
+            fg = ColourAt(pf, 3, 3, 7);
+            bytes += B({2 | 4 | 8}) + Pixel(pf, bg) + Pixel(pf, fg) + B({3}) + Subrect(0, 0, 1, 1) +
+                     Subrect(1, 2, 2, 2) + Subrect(w - 1, h - 1, 1, 1);
+            want.Paint(tx, ty, w, h, bg);
+            want.Paint(tx, ty, 1, 1, fg);
+            want.Paint(tx + 1, ty + 2, 2, 2, fg);
+            want.Paint(tx + w - 1, ty + h - 1, 1, 1, fg);
+            break;
+          case 3: {  // coloured subrectangles on the previous background
+            const Colour a = ColourAt(pf, 4, 4, 7), b = ColourAt(pf, 5, 5, 7);
+            bytes += B({8 | 16, 2}) + Pixel(pf, a) + Subrect(0, 0, w, h) + Pixel(pf, b) + Subrect(w - 2, 1, 2, 3);
+            want.Paint(tx, ty, w, h, a);
+            want.Paint(tx + w - 2, ty + 1, 2, 3, b);
+            break;
+          }
+          case 4:  // nothing: the previous background
+            bytes += B({0});
+            want.Paint(tx, ty, w, h, bg);
+            break;
+          default:  // a new foreground on the previous background
+            fg = ColourAt(pf, 6, 6, 7);
+            bytes += B({4 | 8}) + Pixel(pf, fg) + B({2}) + Subrect(0, 1, 3, 1) + Subrect(2, 3, 1, 1);
+            want.Paint(tx, ty, w, h, bg);
+            want.Paint(tx, ty + 1, 3, 1, fg);
+            want.Paint(tx + 2, ty + 3, 1, 1, fg);
+            break;
+        }
+      }
+    }
+    Result r{Damage(rx, ry, rw, rh) + "end;", want.fb, kW, kH, {}, true};
+    EverySplit(pf, kW, kH, bytes, r);
+  }
+}
+
+// ZRLE tiles of every kind. `kind`: 0 raw, 1 solid, 2/3/16 packed palette
+// of that many colours, 128 plain runs, 130+ palette runs.
+std::string RunLength(size_t n) {  // n >= 1
+  std::string s;
+  for (n -= 1; n >= 255; n -= 255) s.push_back(static_cast<char>(255));
+  s.push_back(static_cast<char>(n));
+  return s;
+}
+
+std::string ZrleTile(const PixelFormat& pf, int kind, int tx, int ty, int w, int h, Want& want) {
+  std::string s;
+  const size_t pixels = static_cast<size_t>(w) * h;
+  std::vector<Colour> palette;
+  for (int i = 0; i < 127; ++i) palette.push_back(ColourAt(pf, i, kind, 3));
+  auto at = [&](size_t i) { return std::pair<int, int>{tx + static_cast<int>(i % w), ty + static_cast<int>(i / w)}; };
+  if (kind == 0) {
+    s += B({0});
+    for (size_t i = 0; i < pixels; ++i) {
+      const Colour c = ColourAt(pf, at(i).first, at(i).second, 5);
+      s += CPixel(pf, c);
+      want.Paint(at(i).first, at(i).second, 1, 1, c);
+    }
+  } else if (kind == 1) {
+    s += B({1}) + CPixel(pf, palette[0]);
+    want.Paint(tx, ty, w, h, palette[0]);
+  } else if (kind <= 16) {
+    s += B({kind});
+    for (int i = 0; i < kind; ++i) s += CPixel(pf, palette[i]);
+    const int bits = kind == 2 ? 1 : kind <= 4 ? 2 : 4;
+    for (int y = 0; y < h; ++y) {
+      uint32_t acc = 0;
+      int n = 0;
+      for (int x = 0; x < w; ++x) {
+        const int idx = (x * 7 + y * 3) % kind;
+        want.Paint(tx + x, ty + y, 1, 1, palette[idx]);
+        acc = (acc << bits) | idx;
+        n += bits;
+        if (n == 8) {
+          s.push_back(static_cast<char>(acc));
+          acc = 0;
+          n = 0;
+        }
+      }
+      if (n > 0) s.push_back(static_cast<char>(acc << (8 - n)));  // rows padded to a byte
+    }
+  } else {
+    s += B({kind});
+    const int colours = kind - 128;
+    for (int i = 0; i < colours; ++i) s += CPixel(pf, palette[i]);
+    // Runs of 1, 2, 255, 256, 300, 3, ... pixels until the tile is full.
+    const size_t lengths[] = {1, 2, 255, 256, 300, 3, 1, 510, 511};
+    size_t done = 0;
+    for (int run = 0; done < pixels; ++run) {
+      const size_t len = std::min(lengths[run % 9], pixels - done);
+      const Colour c = colours == 0 ? ColourAt(pf, run, 0, 9) : palette[run % colours];
+      if (colours == 0) {
+        s += CPixel(pf, c) + RunLength(len);
+      } else if (len == 1) {
+        s += B({run % colours});
+      } else {
+        s += B({128 | (run % colours)}) + RunLength(len);
+      }
+      for (size_t i = done; i < done + len; ++i) want.Paint(at(i).first, at(i).second, 1, 1, c);
+      done += len;
+    }
+  }
+  return s;
+}
+
+TEST(ServerStreamTest, ZrleEveryTileKindOnOneZlibStream) {
+  for (const PixelFormat& pf : kFormats) {
+    SCOPED_TRACE(std::to_string(pf.bits_per_pixel) + (pf.big_endian ? " BE" : ""));
+    constexpr int kW = 140, kH = 30;
+    Want want(pf, kW, kH);
+    Deflater z;
+    const int kinds[] = {0, 1, 2, 3, 16, 128, 130, 131, 255};
+    std::string log, bytes = UpdateHeader(3);
+    int k = 0;
+    // Three rectangles of 134 x 9, three tiles each (64, 64, 6 wide).
+    for (int rect = 0; rect < 3; ++rect) {
+      const int rx = 2, ry = 1 + rect * 9, rw = 134, rh = 9;
+      std::string tiles;
+      for (int tx = rx; tx < rx + rw; tx += 64) tiles += ZrleTile(pf, kinds[k++], tx, ry, std::min(64, rx + rw - tx), rh, want);
+      const std::string data = z.Deflate(tiles);
+      bytes += RectHeader(rx, ry, rw, rh, encoding::kZrle) + U32(static_cast<uint32_t>(data.size())) + data;
+      log += Damage(rx, ry, rw, rh);
+    }
+    Result r{log + "end;", want.fb, kW, kH, {}, true};
+    EverySplit(pf, kW, kH, bytes, r);
+  }
+}
+
+TEST(ServerStreamTest, ZrleRefusesTileDataOfTheWrongLength) {
+  const PixelFormat pf = Bgrx32();
+  for (int extra : {-1, 1}) {
+    Want want(pf, 8, 8);
+    std::string tiles = ZrleTile(pf, 0, 0, 0, 8, 8, want);
+    if (extra < 0) tiles.pop_back(); else tiles += "x";
+    Deflater z;
+    const std::string data = z.Deflate(tiles);
+    ServerStream s(pf, 8, 8);
+    s.SetEncodings(kAll);
+    Events ev;
+    EXPECT_FALSE(s.Feed(UpdateHeader(1) + RectHeader(0, 0, 8, 8, encoding::kZrle) + U32(data.size()) + data, ev).ok())
+        << extra;
+  }
+}
+
+// Tight's gradient filter from the encoder's side: each component minus
+// the prediction left + above - above-left (clamped), modulo its range.
+std::string TightGradient(const PixelFormat& pf, const std::vector<Colour>& px, int w, int h) {
+  const bool rgb = TPixel(pf, {}).size() == 3;
+  const uint32_t max[3] = {rgb ? 255u : pf.red_max, rgb ? 255u : pf.green_max, rgb ? 255u : pf.blue_max};
+  auto comp = [&](int x, int y, int c) -> int {
+    if (x < 0 || y < 0) return 0;
+    const Colour& k = px[static_cast<size_t>(y) * w + x];
+    return static_cast<int>(c == 0 ? k.r : c == 1 ? k.g : k.b);
+  };
+  std::string s;
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      uint32_t d[3];
+      for (int c = 0; c < 3; ++c) {
+        const int est = std::clamp(comp(x - 1, y, c) + comp(x, y - 1, c) - comp(x - 1, y - 1, c), 0,
+                                   static_cast<int>(max[c]));
+        d[c] = static_cast<uint32_t>(comp(x, y, c) - est) & max[c];
+      }
+      s += TPixel(pf, {d[0], d[1], d[2]});
+    }
+  }
+  return s;
+}
+
+TEST(ServerStreamTest, TightFillCopyPaletteGradientOnFourStreams) {
+  for (const PixelFormat& pf : kFormats) {
+    SCOPED_TRACE(std::to_string(pf.bits_per_pixel) + (pf.big_endian ? " BE" : ""));
+    constexpr int kW = 48, kH = 40;
+    Want want(pf, kW, kH);
+    Deflater z[4];
+    std::string log, bytes = UpdateHeader(9);
+    auto rect = [&](int x, int y, int w, int h, const std::string& body) {
+      bytes += RectHeader(x, y, w, h, encoding::kTight) + body;
+      log += Damage(x, y, w, h);
+    };
+    auto pixels = [&](int x, int y, int w, int h, int seed, std::vector<Colour>* out) {
+      std::string s;
+      for (int j = 0; j < h; ++j)
+        for (int i = 0; i < w; ++i) {
+          const Colour c = ColourAt(pf, x + i, y + j, seed);
+          s += TPixel(pf, c);
+          want.Paint(x + i, y + j, 1, 1, c);
+          if (out) out->push_back(c);
+        }
+      return s;
+    };
+    auto compressed = [&](int stream, const std::string& raw) {
+      const std::string d = z[stream].Deflate(raw);
+      return CompactLength(d.size()) + d;
+    };
+    // Fill.
+    const Colour fill = ColourAt(pf, 0, 0, 11);
+    rect(0, 0, 10, 5, B({0x80}) + TPixel(pf, fill));
+    want.Paint(0, 0, 10, 5, fill);
+    // Copy filter, implicit, under 12 bytes: not compressed.
+    rect(10, 0, 2, 1, B({0x00}) + pixels(10, 0, 2, 1, 1, nullptr));
+    // Copy filter, implicit, stream 0; explicit, stream 1 (160+ bytes: a
+    // two-byte compact length).
+    rect(0, 5, 16, 8, B({0x00}) + compressed(0, pixels(0, 5, 16, 8, 2, nullptr)));
+    rect(16, 5, 20, 10, B({0x50, 0}) + compressed(1, pixels(16, 5, 20, 10, 3, nullptr)));
+    // Palette of 2 (a bit a pixel, rows padded), stream 2; and one too
+    // small to compress.
+    std::vector<Colour> pal;
+    for (int i = 0; i < 5; ++i) pal.push_back(ColourAt(pf, i, 99, 4));
+    auto palette = [&](int x, int y, int w, int h, int colours) {
+      std::string head = B({1, colours - 1});
+      for (int i = 0; i < colours; ++i) head += TPixel(pf, pal[i]);
+      std::string data;
+      for (int j = 0; j < h; ++j) {
+        uint32_t acc = 0;
+        int n = 0;
+        for (int i = 0; i < w; ++i) {
+          const int idx = (i * 5 + j * 3) % colours;
+          want.Paint(x + i, y + j, 1, 1, pal[idx]);
+          if (colours > 2) {
+            data.push_back(static_cast<char>(idx));
+            continue;
+          }
+          acc = (acc << 1) | idx;
+          if (++n == 8) {
+            data.push_back(static_cast<char>(acc));
+            acc = 0;
+            n = 0;
+          }
+        }
+        if (n > 0) data.push_back(static_cast<char>(acc << (8 - n)));
+      }
+      return std::pair<std::string, std::string>{head, data};
+    };
+    auto [head2, data2] = palette(0, 15, 13, 6, 2);
+    rect(0, 15, 13, 6, B({0x60}) + head2 + compressed(2, data2));
+    auto [head_small, data_small] = palette(13, 15, 9, 1, 2);
+    rect(13, 15, 9, 1, B({0x60}) + head_small + data_small);
+    // Palette of 5 (a byte a pixel), stream 3.
+    auto [head5, data5] = palette(0, 21, 17, 7, 5);
+    rect(0, 21, 17, 7, B({0x70}) + head5 + compressed(3, data5));
+    // Gradient on stream 0 after resetting it (bit 0 of the control byte).
+    std::vector<Colour> g;
+    pixels(20, 20, 24, 12, 6, &g);
+    Deflater fresh;
+    const std::string gradient = fresh.Deflate(TightGradient(pf, g, 24, 12));
+    rect(20, 20, 24, 12, B({0x41, 2}) + CompactLength(gradient.size()) + gradient);
+    // Stream 1 again, continuing.
+    rect(36, 0, 12, 4, B({0x10}) + compressed(1, pixels(36, 0, 12, 4, 7, nullptr)));
+    Result r{log + "end;", want.fb, kW, kH, {}, true};
+    EverySplit(pf, kW, kH, bytes, r);
+  }
+}
+
+std::string JpegOf(const std::vector<Colour>& px, int w, int h, int quality) {
+  jpeg_compress_struct c;
+  jpeg_error_mgr err;
+  c.err = jpeg_std_error(&err);
+  jpeg_create_compress(&c);
+  unsigned char* buf = nullptr;
+  unsigned long len = 0;
+  jpeg_mem_dest(&c, &buf, &len);
+  c.image_width = static_cast<JDIMENSION>(w);
+  c.image_height = static_cast<JDIMENSION>(h);
+  c.input_components = 3;
+  c.in_color_space = JCS_RGB;
+  jpeg_set_defaults(&c);
+  jpeg_set_quality(&c, quality, TRUE);
+  jpeg_start_compress(&c, TRUE);
+  std::vector<uint8_t> row(static_cast<size_t>(w) * 3);
+  for (int y = 0; y < h; ++y) {
+    for (int x = 0; x < w; ++x) {
+      const Colour& k = px[static_cast<size_t>(y) * w + x];
+      row[3 * x] = static_cast<uint8_t>(k.r);
+      row[3 * x + 1] = static_cast<uint8_t>(k.g);
+      row[3 * x + 2] = static_cast<uint8_t>(k.b);
+    }
+    JSAMPROW r = row.data();
+    jpeg_write_scanlines(&c, &r, 1);
+  }
+  jpeg_finish_compress(&c);
+  std::string out(reinterpret_cast<char*>(buf), len);
+  std::free(buf);
+  jpeg_destroy_compress(&c);
+  return out;
+}
+
+TEST(ServerStreamTest, TightJpegWithinTolerance) {
+  // A smooth 8-bit picture; JPEG at quality 90 keeps it within a few steps.
+  constexpr int kW = 40, kH = 24, kX = 3, kY = 2, kRw = 33, kRh = 19;
+  std::vector<Colour> px;
+  for (int y = 0; y < kRh; ++y)
+    for (int x = 0; x < kRw; ++x) px.push_back({static_cast<uint32_t>(x * 7), static_cast<uint32_t>(y * 12), 128});
+  const std::string jpeg = JpegOf(px, kRw, kRh, 90);
+  for (const PixelFormat& pf : {Bgrx32(), Bgrx32(true), Rgb565(), Rgb565(true)}) {
+    SCOPED_TRACE(std::to_string(pf.bits_per_pixel) + (pf.big_endian ? " BE" : ""));
+    const std::string bytes = UpdateHeader(1) + RectHeader(kX, kY, kRw, kRh, encoding::kTight) + B({0x90}) +
+                              CompactLength(jpeg.size()) + jpeg;
+    Result whole = Decode(pf, kW, kH, {bytes});
+    ASSERT_EQ(whole.log, Damage(kX, kY, kRw, kRh) + "end;");
+    int worst = 0;
+    for (int y = 0; y < kH; ++y) {
+      for (int x = 0; x < kW; ++x) {
+        const uint32_t got = whole.fb[static_cast<size_t>(y) * kW + x];
+        const bool inside = x >= kX && x < kX + kRw && y >= kY && y < kY + kRh;
+        if (!inside) {
+          ASSERT_EQ(got, 0xff000000u) << x << "," << y;
+          continue;
+        }
+        ASSERT_EQ(got >> 24, 0xffu);
+        const Colour& c = px[static_cast<size_t>(y - kY) * kRw + (x - kX)];
+        const uint32_t want[3] = {c.r, c.g, c.b};
+        for (int k = 0; k < 3; ++k) {
+          const int v = static_cast<int>((got >> (16 - 8 * k)) & 0xff);
+          worst = std::max(worst, std::abs(v - static_cast<int>(want[k])));
+        }
+      }
+    }
+    EXPECT_LE(worst, 12);
+    EXPECT_GT(worst, 0) << "JPEG is lossy: an exact picture means it was not decoded as JPEG";
+    EverySplit(pf, kW, kH, bytes, whole);
+  }
+  // A JPEG of another size than its rectangle is refused.
+  ServerStream s(Bgrx32(), kW, kH);
+  s.SetEncodings(kAll);
+  Events ev;
+  EXPECT_FALSE(s.Feed(UpdateHeader(1) + RectHeader(0, 0, kRw, kRh + 1, encoding::kTight) + B({0x90}) +
+                          CompactLength(jpeg.size()) + jpeg,
+                      ev)
+                   .ok());
 }
 
 }  // namespace
