@@ -29,6 +29,9 @@ void PixelConverter::Configure(const PixelFormat& pf) {
                     pf.blue_max == 255 && pf.red_shift == 16 && pf.green_shift == 8 && pf.blue_shift == 0;
   if (bgrx) {
     kind_ = Kind::kBgrx32;
+  } else if (pf.bits_per_pixel == 32 && pf.red_max == 255 && pf.green_max == 255 && pf.blue_max == 255 &&
+             pf.red_shift % 8 == 0 && pf.green_shift % 8 == 0 && pf.blue_shift % 8 == 0) {
+    kind_ = Kind::kShift32;  // a byte a colour, any order, either endianness: no scaling
   } else if (pf.bits_per_pixel == 32) {
     kind_ = Kind::kGeneric32;
   } else {
@@ -76,6 +79,19 @@ void PixelConverter::Pixels(const uint8_t* src, size_t n, uint32_t* dst) const {
         dst[i] = v | kOpaque;
       }
       return;
+    case Kind::kShift32: {
+      const int rs = pf_.red_shift, gs = pf_.green_shift, bs = pf_.blue_shift;
+      // Big-endian: the same shifts counted from the other end of the
+      // little-endian load (no byte swap in the loop).
+      const int r = pf_.big_endian ? 24 - rs : rs, g = pf_.big_endian ? 24 - gs : gs,
+                b = pf_.big_endian ? 24 - bs : bs;
+      for (size_t i = 0; i < n; ++i) {
+        uint32_t v;
+        std::memcpy(&v, src + 4 * i, 4);
+        dst[i] = kOpaque | (((v >> r) & 0xff) << 16) | (((v >> g) & 0xff) << 8) | ((v >> b) & 0xff);
+      }
+      return;
+    }
     case Kind::kLut8:
       for (size_t i = 0; i < n; ++i) dst[i] = lut_[src[i]];
       return;

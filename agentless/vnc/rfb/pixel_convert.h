@@ -50,7 +50,7 @@ class PixelConverter {
   uint32_t FromValue(uint32_t v) const;
 
  private:
-  enum class Kind { kBgrx32, kLut8, kLut16, kGeneric32 };
+  enum class Kind { kBgrx32, kShift32, kLut8, kLut16, kGeneric32 };
   PixelFormat pf_;
   Kind kind_ = Kind::kBgrx32;
   int pixel_bytes_ = 4, cpixel_bytes_ = 3, tpixel_bytes_ = 3;
