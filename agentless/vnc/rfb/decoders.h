@@ -48,7 +48,8 @@ class Inflater {
 
  private:
   z_stream zs_{};
-  bool ok_ = false;
+  bool initialised_ = false;  // inflateInit succeeded: inflateEnd owed
+  bool ok_ = false;           // usable (no error since)
 };
 
 // Hextile: 16x16 tiles in order, each decoded once it is whole.

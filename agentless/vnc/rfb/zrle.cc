@@ -7,9 +7,10 @@
 
 namespace portcullis::agentless::rfb::internal {
 
-Inflater::Inflater() { ok_ = inflateInit(&zs_) == Z_OK; }
+Inflater::Inflater() { ok_ = initialised_ = inflateInit(&zs_) == Z_OK; }
 Inflater::~Inflater() {
-  if (ok_) inflateEnd(&zs_);
+  // Also after an error: zlib's state is allocated until inflateEnd.
+  if (initialised_) inflateEnd(&zs_);
 }
 void Inflater::Reset() {
   if (ok_) ok_ = inflateReset(&zs_) == Z_OK;
