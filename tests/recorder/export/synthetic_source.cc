@@ -48,20 +48,22 @@ void DrawDigit(std::vector<uint8_t>* px, int stride_px, int x, int y, int d, int
 
 SyntheticSource::SyntheticSource(SyntheticOptions options)
     : o_(options), background_(static_cast<size_t>(o_.width) * o_.height * 4) {
-  // A grey desktop with a fine texture (text-like detail), and panels.
+  // An HMI: a flat grey desktop with a gentle gradient, coloured panels
+  // (tanks, gauges) and labels: text-like rows of dark dots in a fifth of
+  // the screen.
   uint32_t seed = 12345;
   for (int y = 0; y < o_.height; ++y) {
     for (int x = 0; x < o_.width; ++x) {
       uint8_t* p = background_.data() + (static_cast<size_t>(y) * o_.width + x) * 4;
-      uint8_t v = static_cast<uint8_t>(96 + (x * 3 + y * 5) % 64);
-      // Text-like rows: 6 of every 16 rows carry pseudo-random dark dots.
-      if (y % 16 < 6 && x % 400 < 300) {
+      uint8_t v = static_cast<uint8_t>(170 + (y * 32) / std::max(1, o_.height));
+      const bool label = y >= 100 && y % 24 < 9 && x % 320 >= 20 && x % 320 < 180 && (y / 24) % 4 == 0;
+      if (label) {
         seed = seed * 1103515245u + 12345u;
         if ((seed >> 16) % 3 == 0) v = 30;
       }
       p[0] = v;
-      p[1] = static_cast<uint8_t>(v + 10);
-      p[2] = static_cast<uint8_t>(v / 2 + (x * 255) / std::max(1, o_.width) / 2);
+      p[1] = v;
+      p[2] = static_cast<uint8_t>(v - 10 + (x * 20) / std::max(1, o_.width));
       p[3] = 0;
     }
   }
