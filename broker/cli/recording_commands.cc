@@ -1,11 +1,13 @@
 // `portcullis recordings ...`: the catalogue (ls), replay (play), evidence
-// (export, verify), search, legal hold and retention (hold, prune).
+// (export, verify), graphical sessions' input, search, legal hold and
+// retention (hold, prune).
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "broker/cli/commands.h"
 #include "broker/cli/graphical_export.h"
+#include "broker/cli/recording_input.h"
 #include "broker/cli/recording_player.h"
 #include "broker/cli/recording_view.h"
 #include "broker/common/display_text.h"
@@ -225,6 +227,20 @@ void RegisterRecordingCommands(CLI::App& app, CliContext& ctx, int* rc) {
                      "Recording public key for a FILE (from `portcullis ca export --recording`)");
   verify->callback([&ctx, rc, verify_what, verify_key] {
     *rc = VerifyRecordingCommand(ctx, *verify_what, *verify_key);
+  });
+
+  // input
+  struct InputArgs {
+    std::string what;
+    bool json = false;
+  };
+  auto input_args = std::make_shared<InputArgs>();
+  auto* input = rec->add_subcommand(
+      "input", "What a graphical session's user typed and clicked (admins, auditors)");
+  input->add_option("what", input_args->what, "Recording ID, or a .pgr FILE")->required();
+  input->add_flag("--json", input_args->json, "JSON output");
+  input->callback([&ctx, rc, input_args] {
+    *rc = ShowRecordingInput(ctx, input_args->what, input_args->json);
   });
 
   // search

@@ -192,11 +192,13 @@ absl::Status GraphicalReader::Scan() {
           (w == 0 && len != 16)) {
         return Bad(pos, "cursor shape out of range");
       }
+      if (event_room()) cursors_.push_back({micros, body, len});
     } else if (type == GraphicalRecord::kPointer) {
       const uint32_t x = GetU32(q), y = GetU32(q + 4), m = GetU32(q + 8);
       if (x > uint32_t(kMaxGraphicalSide) * 2 || y > uint32_t(kMaxGraphicalSide) * 2) {
         return Bad(pos, "pointer position out of range");
       }
+      if (event_room()) pointers_.push_back({micros, int(x), int(y)});
       for (int b = 0; b < 32; ++b) {
         const uint32_t bit = uint32_t{1} << b;
         if (((m ^ mask) & bit) == 0 || !event_room()) continue;
@@ -238,6 +240,10 @@ absl::Status GraphicalReader::Scan() {
     pos = body + len;
     valid_bytes_ = pos;
   }
+  std::stable_sort(cursors_.begin(), cursors_.end(),
+                   [](const CursorRecord& a, const CursorRecord& b) { return a.micros < b.micros; });
+  std::stable_sort(pointers_.begin(), pointers_.end(),
+                   [](const PointerSample& a, const PointerSample& b) { return a.micros < b.micros; });
   std::stable_sort(events_.begin(), events_.end(),
                    [](const GraphicalInputEvent& a, const GraphicalInputEvent& b) {
                      return a.micros < b.micros;
@@ -300,6 +306,38 @@ absl::Status GraphicalReader::Apply(const Picture& p) {
     default:
       return Bad(p.offset, "not a picture record");
   }
+}
+
+absl::StatusOr<GraphicalCursor> GraphicalReader::CursorAt(int64_t micros) {
+  auto it = std::upper_bound(cursors_.begin(), cursors_.end(), micros,
+                             [](int64_t t, const CursorRecord& c) { return t < c.micros; });
+  GraphicalCursor out;
+  if (it == cursors_.begin()) return out;
+  const CursorRecord& c = *(it - 1);
+  std::string payload;
+  PC_RETURN_IF_ERROR(ReadAt(c.offset, c.len, &payload));
+  const auto* q = reinterpret_cast<const uint8_t*>(payload.data());
+  out.micros = c.micros;
+  const uint32_t w = GetU32(q + 8), h = GetU32(q + 12);  // checked by Scan
+  if (w == 0) return out;
+  out.hot_x = int(std::min(GetU32(q), w));
+  out.hot_y = int(std::min(GetU32(q + 4), h));
+  out.width = int(w);
+  out.height = int(h);
+  out.bgra.resize(size_t{w} * h * 4);
+  absl::Status st = zstd_.DecompressExactly(std::string_view(payload).substr(16), out.bgra.data(),
+                                            out.bgra.size());
+  if (!st.ok()) return Bad(c.offset, std::string(st.message()));
+  return out;
+}
+
+bool GraphicalReader::PointerAt(int64_t micros, int* x, int* y) const {
+  auto it = std::upper_bound(pointers_.begin(), pointers_.end(), micros,
+                             [](int64_t t, const PointerSample& p) { return t < p.micros; });
+  if (it == pointers_.begin()) return false;
+  *x = (it - 1)->x;
+  *y = (it - 1)->y;
+  return true;
 }
 
 VideoFrame GraphicalReader::Current(int64_t micros) const {

@@ -55,6 +55,14 @@ struct GraphicalInputEvent {
   std::string sha256;  // raw 32 bytes
 };
 
+// The pointer's shape (CURSOR records): B, G, R, A pixels, `width` x
+// `height`, hot spot (hot_x, hot_y). Empty (0 x 0): hidden, or none yet.
+struct GraphicalCursor {
+  int64_t micros = 0;
+  int hot_x = 0, hot_y = 0, width = 0, height = 0;
+  std::vector<uint8_t> bgra;
+};
+
 struct GraphicalMarker {
   int64_t micros = 0;
   std::string label;  // as recorded: may be any bytes
@@ -78,6 +86,12 @@ class GraphicalReader final : public FrameSource {
   [[nodiscard]] absl::StatusOr<bool> Next(VideoFrame* frame) override;
   // Before the first picture: the first picture. NotFound if there is none.
   [[nodiscard]] absl::StatusOr<VideoFrame> SeekTo(int64_t micros) override;
+
+  // The pointer's shape at `micros` (from the last CURSOR record at or
+  // before it); DataLoss if that record does not decode.
+  [[nodiscard]] absl::StatusOr<GraphicalCursor> CursorAt(int64_t micros);
+  // The pointer's position at `micros`; false before the first POINTER.
+  bool PointerAt(int64_t micros, int* x, int* y) const;
 
   const std::string& header_line() const { return header_; }  // without '\n'
   // Input events in time order (stable: file order within a time).
@@ -112,6 +126,17 @@ class GraphicalReader final : public FrameSource {
   std::vector<size_t> seek_points_;  // indexes into pictures_ of KEYFRAME and RESIZE
   std::vector<GraphicalInputEvent> events_;
   std::vector<GraphicalMarker> markers_;
+  struct CursorRecord {
+    int64_t micros;
+    uint64_t offset;  // of the payload
+    uint32_t len;
+  };
+  std::vector<CursorRecord> cursors_;
+  struct PointerSample {
+    int64_t micros;
+    int x, y;
+  };
+  std::vector<PointerSample> pointers_;
   int64_t duration_ = 0;
   int max_width_ = 0, max_height_ = 0;
   bool truncated_ = false;

@@ -63,8 +63,9 @@ struct Canvas {
   }
 };
 
-// An HMI: title bar, panels with labels and values, a trend area.
-Canvas Hmi() {
+// An HMI: title bar, panels with labels and values; `camera`: one panel
+// of 600x400 is a noisy video still (incompressible).
+Canvas Hmi(bool camera = false) {
   Canvas c;
   c.Fill(0, 0, kW, kH, 0x303030);
   c.Fill(0, 0, kW, 40, 0x1f4f8f);
@@ -79,6 +80,15 @@ Canvas Hmi() {
       c.Text(px + 8, py + 34 + l * 24, "TAG " + std::to_string(rng() % 10000), 2, 0xc0c0c0);
       c.Text(px + 170, py + 34 + l * 24, std::to_string(rng() % 1000) + "." + std::to_string(rng() % 10),
              2, (l % 3 == 0) ? 0x40ff40 : 0xffffff);
+    }
+  }
+  if (camera) {
+    std::mt19937 noise(99);
+    for (int y = 560; y < 960; ++y) {
+      for (int x = 660; x < 1260; ++x) {
+        const uint32_t v = noise() & 0x00ffffff;
+        std::memcpy(&c.px[(size_t(y) * kW + x) * 4], &v, 4);
+      }
     }
   }
   return c;
@@ -99,7 +109,8 @@ struct Run {
 
 // `seconds` of session: the screen once, then every second either the same
 // 64x64 tile resent (static) or the clock redrawn (a 200x50 region).
-Run Record(const std::string& dir, const std::string& id, int64_t seconds, bool clock_changes) {
+Run Record(const std::string& dir, const std::string& id, int64_t seconds, bool clock_changes,
+           bool camera = false) {
   static BenchSigner signer;
   pc::FakeClock clock(1'795'424'400);
   pc::recorder::AsciicastFactoryOptions opts;
@@ -118,7 +129,7 @@ Run Record(const std::string& dir, const std::string& id, int64_t seconds, bool 
     std::fprintf(stderr, "open: %s\n", std::string(rec.status().message()).c_str());
     std::exit(1);
   }
-  Canvas c = Hmi();
+  Canvas c = Hmi(camera);
   const auto t0 = Steady::now();
   (*rec)->Resize(kW, kH);
   (*rec)->Frame(0, 0, kW, kH, c.px.data(), size_t(kW) * 4);
@@ -163,6 +174,12 @@ int main() {
       "graphical static screen 1280x1024: %.3f MB/h (target <= 1 MB/h); baseline raw BGRA: "
       "%.1f MB per frame, %.0f MB/h at 1 frame/s (written in %.1f s)\n",
       Mb(double(s.bytes)), Mb(raw_frame), Mb(raw_frame * 3600), s.wall_seconds);
+
+  Run n = Record(dir, "camera", 3600, false, true);
+  std::printf(
+      "graphical static screen with a 600x400 noisy camera still: %.3f MB/h (its one keyframe; raw "
+      "BGRA of the still: %.2f MB)\n",
+      Mb(double(n.bytes)), Mb(600.0 * 400 * 4));
 
   Run k = Record(dir, "clock", 3600, true);
   std::printf(

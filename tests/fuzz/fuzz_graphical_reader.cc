@@ -1,6 +1,7 @@
 // Fuzzes the graphical recording reader (recorder/graphical/graphical_reader.h)
 // on any bytes as a whole .pgr file: open (index and input events), play
-// every picture, seek, and the typed-text view. Properties: no crash, no
+// every picture, seek, the cursor and pointer at a time, and the typed-text
+// view. Properties: no crash, no
 // read or allocation past the limits, and every picture is within them.
 #include <cstddef>
 #include <cstdint>
@@ -44,6 +45,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (int64_t at : {int64_t{0}, (*r)->DurationMicros() / 2, (*r)->DurationMicros()}) {
     auto s = (*r)->SeekTo(at);
     if (s.ok()) check(*s);
+  }
+  for (int64_t at : {int64_t{0}, (*r)->DurationMicros()}) {
+    auto c = (*r)->CursorAt(at);
+    if (c.ok() && c->bgra.size() != size_t(c->width) * size_t(c->height) * 4) std::abort();
+    int x, y;
+    (void)(*r)->PointerAt(at, &x, &y);
   }
   (void)TypedText((*r)->input_events());
   for (const auto& ev : (*r)->input_events()) (void)KeysymName(ev.keysym);

@@ -342,8 +342,12 @@ TEST_F(GraphicalWriterTest, InputLogKeysButtonsClipboardAndTypedText) {
   rec->Clipboard(secret, true);
   rec->Clipboard("from the hmi", false);
   const uint8_t arrow[4 * 4 * 4] = {255, 255, 255, 255};
+  clock_.Advance(1s);
   rec->Cursor(1, 1, 4, 4, arrow);
+  const int64_t shown = Now();
+  clock_.Advance(1s);
   rec->Cursor(0, 0, 0, 0, nullptr);  // hidden
+  const int64_t hidden = Now();
   rec->Marker("clipboard: 24 bytes to the target");
   ASSERT_TRUE(rec->Close("client-closed").ok());
 
@@ -383,6 +387,25 @@ TEST_F(GraphicalWriterTest, InputLogKeysButtonsClipboardAndTypedText) {
   hits.clear();
   ASSERT_TRUE(SearchRecording(path_, "lsx", [&](const SearchHit& h) { hits.push_back(h); }).ok());
   EXPECT_EQ(hits.size(), 1u);  // typed before the BackSpace took the x back
+  // The pointer's shape and position over time.
+  auto cursor = r->CursorAt(shown - 1);
+  ASSERT_TRUE(cursor.ok());
+  EXPECT_EQ(cursor->width, 0);  // none yet
+  cursor = r->CursorAt(shown);
+  ASSERT_TRUE(cursor.ok()) << cursor.status();
+  EXPECT_EQ(cursor->width, 4);
+  EXPECT_EQ(cursor->hot_x, 1);
+  ASSERT_EQ(cursor->bgra.size(), 64u);
+  EXPECT_EQ(std::vector<uint8_t>(cursor->bgra.begin(), cursor->bgra.end()),
+            std::vector<uint8_t>(arrow, arrow + 64));
+  cursor = r->CursorAt(hidden);
+  ASSERT_TRUE(cursor.ok());
+  EXPECT_EQ(cursor->width, 0);
+  int px = -1, py = -1;
+  EXPECT_FALSE(r->PointerAt(0, &px, &py));
+  ASSERT_TRUE(r->PointerAt(hidden, &px, &py));
+  EXPECT_EQ(px, 41);
+  EXPECT_EQ(py, 31);
   EXPECT_EQ(KeysymName('a'), "a");
   EXPECT_EQ(KeysymName(0xff0d), "Return");
   EXPECT_EQ(KeysymName(0xffc2), "F5");
