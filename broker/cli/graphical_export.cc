@@ -224,6 +224,14 @@ std::string StemOf(const std::string& path) {
   return dot == std::string::npos || dot == 0 ? name : name.substr(0, dot);
 }
 
+// Fail() with a hint for an existing output file.
+int FailExport(const absl::Status& st) {
+  if (st.code() == absl::StatusCode::kAlreadyExists) {
+    return CliContext::Fail(absl::AlreadyExistsError(fmt::format("{}; --force overwrites it", std::string(st.message()))));
+  }
+  return CliContext::Fail(st);
+}
+
 int Usage(const std::string& msg) {
   std::cerr << "portcullis: " << msg << "\n";
   return kExitUsage;
@@ -284,7 +292,7 @@ int ExportGraphicalRecording(CliContext& ctx, const GraphicalExportArgs& args) {
 
   if (png) {
     auto r = recorder::ExportPng(**reader, at, args.out, args.force);
-    if (!r.ok()) return CliContext::Fail(r.status());
+    if (!r.ok()) return FailExport(r.status());
     std::cout << "exported " << Shown(id) << " at " << FormatSessionTime(at) << " to " << args.out << " ("
               << r->width << "x" << r->height << " PNG, " << r->bytes << " bytes)\n";
     return kExitOk;
@@ -306,7 +314,7 @@ int ExportGraphicalRecording(CliContext& ctx, const GraphicalExportArgs& args) {
       std::cerr << "portcullis: export cancelled; no file written\n";
       return kExitCancelled;
     }
-    return CliContext::Fail(r.status());
+    return FailExport(r.status());
   }
   std::cout << "exported " << Shown(id) << " to " << args.out << " (" << r->width << "x" << r->height
             << ", " << FormatSessionTime(r->duration_micros) << ", " << r->frames << " frames, "

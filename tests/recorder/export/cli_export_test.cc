@@ -133,6 +133,7 @@ TEST_F(CliExportTest, VideoAndPngOfARealGraphicalRecording) {
   CommandResult again = Cli({"recordings", "export", pgr, "--format", "png", "--at", "9", "-o", png_path});
   EXPECT_EQ(again.exit_code, 1);
   EXPECT_THAT(again.err, HasSubstr("exists"));
+  EXPECT_THAT(again.err, HasSubstr("--force overwrites it"));
   CommandResult late = Cli({"recordings", "export", pgr, "--format", "png", "--at", "1:00", "-o",
                             out_.Join("late.png")});
   EXPECT_EQ(late.exit_code, 1);
