@@ -123,6 +123,12 @@ absl::StatusOr<ExportResult> ExportVideo(FrameSource& source, const VideoExportO
     absl::StatusOr<bool> more = source.Next(&frame);
     if (!more.ok()) return more.status();
     if (!*more) break;
+    if (frame.width < 0 || frame.height < 0 || (frame.width > 0 && frame.bgra == nullptr) ||
+        frame.stride < static_cast<size_t>(frame.width) * 4) {
+      return absl::InvalidArgumentError(fmt::format(
+          "video export: a {}x{} picture with {} bytes per row cannot be exported", frame.width,
+          frame.height, frame.stride));
+    }
     // The first picture opens the video, whenever it was recorded.
     const int64_t pts = first ? 0 : std::max<int64_t>(0, frame.micros / 1000);
     first = false;

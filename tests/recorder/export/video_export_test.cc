@@ -337,6 +337,29 @@ TEST(VideoExport, EmptySourceIsRefused) {
   EXPECT_TRUE(Entries(dir.path()).empty());
 }
 
+TEST(VideoExport, APictureWithTooShortRowsIsRefused) {
+  class BadStride final : public recorder::FrameSource {
+   public:
+    int64_t DurationMicros() const override { return 1'000'000; }
+    int MaxWidth() const override { return 64; }
+    int MaxHeight() const override { return 64; }
+    absl::StatusOr<bool> Next(recorder::VideoFrame* f) override {
+      *f = recorder::VideoFrame{0, 64, 64, px_.data(), 64};  // 64 bytes for 256 per row
+      return true;
+    }
+    absl::StatusOr<recorder::VideoFrame> SeekTo(int64_t) override {
+      return absl::UnimplementedError("not used");
+    }
+
+   private:
+    std::vector<uint8_t> px_ = std::vector<uint8_t>(64 * 64);
+  } source;
+  TempDir dir("pc-export");
+  auto r = recorder::ExportVideo(source, Options(VideoFormat::kMp4, dir.Join("b.mp4")));
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_TRUE(Entries(dir.path()).empty());
+}
+
 TEST(VideoExport, ParseVideoFormat) {
   EXPECT_EQ(*recorder::ParseVideoFormat("mp4"), VideoFormat::kMp4);
   EXPECT_EQ(*recorder::ParseVideoFormat("webm"), VideoFormat::kWebm);
