@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/cli/commands.h"
+#include "broker/cli/graphical_export.h"
 #include "broker/cli/recording_input.h"
 #include "broker/cli/recording_player.h"
 #include "broker/cli/recording_view.h"
@@ -188,20 +189,27 @@ void RegisterRecordingCommands(CLI::App& app, CliContext& ctx, int* rc) {
 
   // export
   struct ExportArgs {
-    std::string id, format = "cast", out;
+    std::string id, format = "cast", out, at;
     bool force = false;
   };
   auto exp_args = std::make_shared<ExportArgs>();
-  auto* exp = rec->add_subcommand("export", "Save a recording and its seal for offline review");
-  exp->add_option("id", exp_args->id, "Recording ID")->required();
-  exp->add_option("--format", exp_args->format, "Output format (terminal recordings: cast)")
+  auto* exp = rec->add_subcommand(
+      "export", "Save a recording and its seal for offline review, or a graphical one as video or PNG");
+  exp->add_option("id", exp_args->id, "Recording ID (graphical recordings: or a .pgr FILE)")->required();
+  exp->add_option("--format", exp_args->format,
+                  "cast (terminal recordings, with their seal), mp4, webm or png (graphical recordings)")
       ->capture_default_str();
-  exp->add_option("-o,--output", exp_args->out, "Output file, ending in .cast")->required();
+  exp->add_option("--at", exp_args->at, "png: the time to capture (seconds, MM:SS or HH:MM:SS)");
+  exp->add_option("-o,--output", exp_args->out, "Output file (cast: ending in .cast)")->required();
   exp->add_flag("--force", exp_args->force, "Overwrite existing files");
   exp->callback([&ctx, rc, exp_args] {
     if (exp_args->format != "cast") {
-      std::cerr << "portcullis: format " << Shown(exp_args->format)
-                << " is not available; terminal recordings export as cast (asciicast v2)\n";
+      *rc = ExportGraphicalRecording(
+          ctx, {exp_args->id, exp_args->format, exp_args->at, exp_args->out, exp_args->force});
+      return;
+    }
+    if (!exp_args->at.empty()) {
+      std::cerr << "portcullis: --at is for --format png\n";
       *rc = kExitUsage;
       return;
     }

@@ -7,6 +7,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 "$ROOT/$BUILD/tests/bench/bench_recorder"
 "$ROOT/$BUILD/tests/bench/bench_graphical"
 "$ROOT/$BUILD/tests/bench/bench_rfb"
+"$ROOT/$BUILD/tests/bench/bench_export"
 "$ROOT/$BUILD/tests/bench/bench_recordings"
 "$ROOT/$BUILD/tests/bench/bench_ssh"
 "$ROOT/$BUILD/tests/bench/bench_login"

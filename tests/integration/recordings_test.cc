@@ -184,8 +184,11 @@ TEST_F(RecordingsTest, PlayExportAndVerifyAreAuditedAndLimited) {
   EXPECT_THAT(again.err, HasSubstr("--force"));
   CommandResult forced = As("carol", {"recordings", "export", "sessbob1.0", "-o", out, "--force"});
   EXPECT_EQ(forced.exit_code, 0) << Describe(forced);
+  // A terminal recording is no video: refused after the stream's first
+  // chunk names its protocol (the read itself is audited).
   CommandResult mp4 = As("carol", {"recordings", "export", "sessbob1.0", "--format", "mp4", "-o", out});
   EXPECT_EQ(mp4.exit_code, 2) << Describe(mp4);
+  EXPECT_THAT(mp4.err, HasSubstr("terminal"));
   CommandResult no_ext = As("carol", {"recordings", "export", "sessbob1.0", "-o", out + ".txt"});
   EXPECT_EQ(no_ext.exit_code, 2) << Describe(no_ext);
 
@@ -211,7 +214,7 @@ TEST_F(RecordingsTest, PlayExportAndVerifyAreAuditedAndLimited) {
   EXPECT_EQ(plays[0]["actor"], "bob");
   EXPECT_EQ(plays[0]["subject"], "sessbob1.0");
   auto exports = Events("recording.export");
-  ASSERT_EQ(exports.size(), 2u) << exports.dump();
+  ASSERT_EQ(exports.size(), 3u) << exports.dump();
   EXPECT_EQ(exports[0]["actor"], "carol");
   EXPECT_EQ(exports[0]["subject"], "sessbob1.0");
   auto verifies = Events("recording.verify");
