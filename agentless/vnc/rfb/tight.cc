@@ -53,7 +53,6 @@ absl::Status CompactLength(std::string_view in, size_t at, size_t* len, size_t* 
 absl::Status Parse(std::string_view in, const Rect& r, const PixelConverter& pc, size_t max_rect_bytes, Layout* l,
                    size_t* need) {
   *need = 0;
-  if (r.w > kMaxWidth) return absl::InvalidArgumentError("Tight: rectangle wider than 2048");
   if (in.empty()) {
     *need = 1;
     return absl::OkStatus();
@@ -78,6 +77,9 @@ absl::Status Parse(std::string_view in, const Rect& r, const PixelConverter& pc,
     return absl::OkStatus();
   }
   if (kind > kJpeg) return absl::InvalidArgumentError("Tight: unknown compression type");
+  // Only basic compression is limited in width (fill and JPEG rectangles
+  // may span a wide screen).
+  if (r.w > kMaxWidth) return absl::InvalidArgumentError("Tight: rectangle wider than 2048");
   size_t at = 1;
   l->filter = kFilterCopy;
   if (kind & 4) {

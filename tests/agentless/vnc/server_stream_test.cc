@@ -231,7 +231,7 @@ TEST(ServerStreamTest, RefusesMalformedStreams) {
       {"hextile bad bits", UpdateHeader(1) + RectHeader(0, 0, 4, 4, encoding::kHextile) + B({32}), kAll},
       {"zrle too long", UpdateHeader(1) + RectHeader(0, 0, 4, 4, encoding::kZrle) + U32(100 << 20), kAll},
       {"zrle not zlib", UpdateHeader(1) + RectHeader(0, 0, 4, 4, encoding::kZrle) + U32(4) + "junk", kAll},
-      {"tight wide", UpdateHeader(1) + RectHeader(0, 0, 2049, 1, encoding::kTight) + B({0x80}), kAll},
+      {"tight wide", UpdateHeader(1) + RectHeader(0, 0, 2049, 1, encoding::kTight) + B({0x00}), kAll},
       {"tight png", UpdateHeader(1) + RectHeader(0, 0, 4, 4, encoding::kTight) + B({0xa0}), kAll},
       {"tight filter", UpdateHeader(1) + RectHeader(0, 0, 4, 4, encoding::kTight) + B({0x40, 3}), kAll},
       {"tight jpeg junk", UpdateHeader(1) + RectHeader(0, 0, 4, 4, encoding::kTight) + B({0x90, 4}) + "junk", kAll},
@@ -484,6 +484,26 @@ std::string TightGradient(const PixelFormat& pf, const std::vector<Colour>& px, 
     }
   }
   return s;
+}
+
+// Only basic compression is limited to 2048 pixels across: a fill may span
+// a wider screen.
+TEST(ServerStreamTest, TightFillWiderThan2048Decodes) {
+  const PixelFormat pf = Bgrx32();
+  ServerStream s(pf, 3000, 2);
+  s.SetEncodings({encoding::kTight});
+  const Colour fill = ColourAt(pf, 0, 0, 5);
+  struct Nop : ServerEvents {} events;
+  ASSERT_TRUE(s.Feed(UpdateHeader(1) + RectHeader(0, 1, 3000, 1, encoding::kTight) + B({0x80}) +
+                         TPixel(pf, fill),
+                     events)
+                  .ok());
+  uint32_t px = 0;
+  std::memcpy(&px, s.framebuffer() + s.stride() + 2999 * 4, sizeof px);
+  EXPECT_EQ(px, Expected(pf, fill));
+  EXPECT_FALSE(s.Feed(UpdateHeader(1) + RectHeader(0, 0, 2049, 1, encoding::kTight) + B({0x00}),
+                      events)
+                   .ok());
 }
 
 TEST(ServerStreamTest, TightFillCopyPaletteGradientOnFourStreams) {
