@@ -1,0 +1,476 @@
+// The VNC access path end to end, in process: a VncListener on 127.0.0.1
+// with the broker's real admission, vault, session registry and audit log
+// (an in-process broker), a fake ticket redeemer (until the ticket store is
+// wired) and a fake graphical recorder (until the recording format is),
+// against a real Xtigervnc with xlogo / xev on its display, and a
+// libvncclient viewer.
+//
+// Oracles: the viewer's framebuffer through the broker hashes the same as a
+// direct connection's, for each encoding; the recorder's framebuffer equals
+// what the viewer saw; keys reach the target (xev prints them); refusals
+// carry their reason in the 3.8 SecurityResult and leave audit rows.
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <array>
+#include <chrono>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+
+#include "agentless/vnc/vnc_listener.h"
+#include "broker/core/target_vault.h"
+#include "tests/agentless/vnc/fake_graphical_recorder.h"
+#include "tests/agentless/vnc/fake_redeemer.h"
+#include "tests/agentless/vnc/xvnc_fixture.h"
+#include "tests/broker/core/broker_test_env.h"
+
+namespace portcullis::testing {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr char kHmiPassword[] = "hmi-pass";
+
+constexpr char kRoles[] = R"yaml(
+kind: role
+name: viewer
+allow:
+  targets: {site: a}
+  protocols: [vnc]
+)yaml";
+
+// The broker's side of a refused handshake, as a 3.8 viewer reads it.
+struct RawResult {
+  uint32_t result = 99;
+  std::string reason;
+  bool closed_early = false;
+};
+
+bool ReadN(int fd, void* buf, size_t n) {
+  auto* p = static_cast<char*>(buf);
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, p + got, n - got);
+    if (r <= 0) return false;
+    got += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+RawResult RawHandshake(int port, const std::string& ticket) {
+  RawResult out;
+  int fd = ConnectLoopback(port);
+  if (fd < 0) return out;
+  timeval tv{30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char ver[12], types[2];
+  std::array<uint8_t, 16> ch{};
+  if (!ReadN(fd, ver, 12) || write(fd, "RFB 003.008\n", 12) != 12 || !ReadN(fd, types, 2) ||
+      write(fd, "\x02", 1) != 1 || !ReadN(fd, ch.data(), 16)) {
+    out.closed_early = true;
+    close(fd);
+    return out;
+  }
+  char pw[9] = {};
+  strncpy(pw, ticket.c_str(), 8);
+  rfbClientEncryptBytes(ch.data(), pw);
+  uint8_t res[4];
+  if (write(fd, ch.data(), 16) != 16 || !ReadN(fd, res, 4)) {
+    out.closed_early = true;
+    close(fd);
+    return out;
+  }
+  out.result = (uint32_t{res[0]} << 24) | (uint32_t{res[1]} << 16) | (uint32_t{res[2]} << 8) | res[3];
+  uint8_t len[4];
+  if (out.result != 0 && ReadN(fd, len, 4)) {
+    const uint32_t n = (uint32_t{len[0]} << 24) | (uint32_t{len[1]} << 16) |
+                       (uint32_t{len[2]} << 8) | len[3];
+    if (n < 4096) {
+      out.reason.resize(n);
+      if (!ReadN(fd, out.reason.data(), n)) out.reason.clear();
+    }
+  }
+  close(fd);
+  return out;
+}
+
+// True once the peer closed `fd` (or within `d` not).
+bool ClosedWithin(int fd, std::chrono::milliseconds d) {
+  const auto deadline = std::chrono::steady_clock::now() + d;
+  char buf[256];
+  while (std::chrono::steady_clock::now() < deadline) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 50) > 0) {
+      ssize_t r = read(fd, buf, sizeof buf);
+      if (r <= 0) return true;
+    }
+  }
+  return false;
+}
+
+class VncRelayTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!XvncFixture::Available())
+      GTEST_SKIP() << "Xtigervnc / tigervncpasswd not installed (.ci/deps.sh installs "
+                      "tigervnc-standalone-server and tigervnc-tools)";
+    ASSERT_TRUE(env_.ok()) << env_.init_status();
+    xvnc_ = std::make_unique<XvncFixture>(XvncOptions{kHmiPassword});
+    ASSERT_TRUE(xvnc_->Start().ok()) << xvnc_->log();
+    ASSERT_TRUE(xvnc_->StartClient({"/usr/bin/xlogo", "-geometry", "300x200+20+20"}, "xlogo.log")
+                    .ok());
+    auto& b = env_.broker();
+    ASSERT_TRUE(b.roles().PutAll({store::RoleRecord{"viewer", kRoles, 0}}).ok());
+    b.role_table().Invalidate();
+    const int closed_port = PickFreePort();
+    struct T {
+      const char* name;
+      std::string address;
+      const char* site;
+      const char* secret;
+    };
+    const std::string here = "127.0.0.1:" + std::to_string(xvnc_->port());
+    for (const T& t : {T{"hmi-07", here, "a", kHmiPassword}, T{"hmi-b", here, "b", kHmiPassword},
+                       T{"hmi-down", "127.0.0.1:" + std::to_string(closed_port), "a", kHmiPassword},
+                       T{"hmi-wrong", here, "a", "not-it"}, T{"hmi-novault", here, "a", ""}}) {
+      store::TargetRecord r;
+      r.name = t.name;
+      r.address = t.address;
+      r.protocol = "vnc";
+      r.auth = "password";
+      r.labels = {{"site", t.site}};
+      ASSERT_TRUE(b.targets().Create(r).ok()) << t.name;
+      if (*t.secret == '\0') continue;
+      core::SetTargetSecretRequest req;
+      req.target = t.name;
+      req.login = "";
+      req.kind = core::SecretKind::kPassword;
+      req.set_by = "alice";
+      req.now = env_.clock().NowUnix();
+      auto s = SecretBytes::FromString(t.secret);
+      ASSERT_TRUE(s.ok());
+      ASSERT_TRUE(core::SetTargetSecret(b.targets(), b.secret_box(), req, *s).ok()) << t.name;
+    }
+    vnc::VncServices s;
+    s.settings.host = "127.0.0.1";
+    s.settings.port = 0;
+    s.settings.auth_timeout = 30s;
+    s.settings.target_timeout = 5s;
+    s.tickets = &redeemer_;
+    s.session.admitter = &b.admitter();
+    s.session.sessions = &b.sessions();
+    s.session.recorders = &recorders_;
+    s.session.audit = &b.audit();
+    s.session.clock = b.clock();
+    listener_ = std::make_unique<vnc::VncListener>(s);
+    ASSERT_TRUE(listener_->Start().ok());
+  }
+
+  void TearDown() override {
+    if (listener_) listener_->Stop();
+  }
+
+  std::string Ticket(const std::string& target, const std::string& source = "127.0.0.1") {
+    static int serial = 0;  // tickets differ across tests too
+    const std::string t = "T" + std::to_string(1000000 + ++serial);
+    ++tickets_;
+    session::TicketGrant g;
+    g.ticket_id = fmt::format("t-{:012d}", tickets_);
+    g.user = "bob";
+    g.roles = {"viewer"};
+    g.target = target;
+    g.source = source;
+    redeemer_.Add(t, g);
+    return t;
+  }
+
+  std::vector<audit::AuditEvent> Rows(const std::string& prefix) {
+    audit::AuditFilter f;
+    f.type_prefix = prefix;
+    f.newest = false;
+    auto rows = env_.broker().audit().List(f);
+    std::vector<audit::AuditEvent> out;
+    if (rows.ok())
+      for (auto& r : *rows) out.push_back(r.event);
+    return out;
+  }
+
+  // Waits until an audit row of `type` exists (the session thread writes it).
+  std::optional<audit::AuditEvent> WaitRow(const std::string& type, std::chrono::milliseconds d = 10s) {
+    const auto deadline = std::chrono::steady_clock::now() + d;
+    while (std::chrono::steady_clock::now() < deadline) {
+      for (auto& e : Rows(type))
+        if (e.type == type) return e;
+      std::this_thread::sleep_for(50ms);
+    }
+    return std::nullopt;
+  }
+
+  // A direct connection's framebuffer hash once the screen is stable.
+  std::string DirectHash(const std::string& encodings) {
+    ViewerClient direct;
+    EXPECT_TRUE(direct.Connect(xvnc_->port(), kHmiPassword, encodings).ok());
+    std::string prev;
+    for (int i = 0; i < 20; ++i) {
+      std::this_thread::sleep_for(200ms);
+      EXPECT_TRUE(direct.Refresh().ok());
+      const std::string h = direct.Hash();
+      if (h == prev) return h;
+      prev = h;
+    }
+    return prev;
+  }
+
+  BrokerEnv env_;
+  FakeRedeemer redeemer_;
+  int tickets_ = 0;
+  FakeRecorderFactory recorders_;
+  std::unique_ptr<XvncFixture> xvnc_;
+  std::unique_ptr<vnc::VncListener> listener_;
+};
+
+TEST_F(VncRelayTest, FramebufferThroughTheBrokerEqualsDirectForEachEncoding) {
+  for (const std::string enc : {"raw", "copyrect hextile raw", "zrle raw", "tight raw"}) {
+    SCOPED_TRACE(enc);
+    const std::string direct = DirectHash(enc);
+    ASSERT_FALSE(direct.empty());
+    ViewerClient v;
+    ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-07"), enc).ok());
+    EXPECT_EQ(v.width(), 640);
+    EXPECT_EQ(v.height(), 480);
+    EXPECT_EQ(v.Hash(), direct);
+    ASSERT_TRUE(v.Refresh().ok());
+    EXPECT_EQ(v.Hash(), direct);
+    v.Pump(200ms);
+    // The recording saw exactly what the viewer saw.
+    auto rec = recorders_.last();
+    ASSERT_NE(rec, nullptr);
+    EXPECT_EQ(rec->Fb().size(), v.Bgrx().size());
+    std::string fb = rec->Fb();
+    for (size_t i = 3; i < fb.size(); i += 4) fb[i] = 0;
+    EXPECT_TRUE(fb == v.Bgrx()) << "the recorder's framebuffer differs from the viewer's";
+    EXPECT_EQ(rec->info.protocol, "vnc");
+    EXPECT_EQ(rec->info.target, "hmi-07");
+  }
+}
+
+TEST_F(VncRelayTest, SessionIsListedAuditedAndEnds) {
+  auto v = std::make_unique<ViewerClient>();
+  const std::string ticket = Ticket("hmi-07");
+  ASSERT_TRUE(v->Connect(listener_->port(), ticket, "raw").ok());
+  auto list = env_.broker().sessions().List();
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0].info.protocol, "vnc");
+  EXPECT_EQ(list[0].info.user, "bob");
+  EXPECT_EQ(list[0].info.target, "hmi-07");
+  EXPECT_EQ(list[0].info.role, "viewer");
+  EXPECT_GT(list[0].bytes_down, 0u);
+  auto start = WaitRow("session.start");
+  ASSERT_TRUE(start);
+  EXPECT_EQ(start->outcome, "success");
+  EXPECT_EQ(start->actor, "bob");
+  EXPECT_EQ(start->details["auth"], "ticket");
+  EXPECT_EQ(start->details["ticket"], "t-000000000001");
+  const std::string id = list[0].info.id;
+  // The ticket appears in no audit row.
+  for (auto& e : Rows("")) EXPECT_EQ(e.details.dump().find(ticket), std::string::npos) << e.type;
+  // A ticket is used once.
+  RawResult again = RawHandshake(listener_->port(), ticket);
+  EXPECT_EQ(again.result, 1u);
+  EXPECT_EQ(again.reason, "portcullis: ticket refused");
+  v.reset();  // the viewer disconnects
+  auto end = WaitRow("session.end");
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->details["reason"], "client-closed");
+  EXPECT_EQ(end->details["session"], id);
+  EXPECT_GT(end->details["bytes_down"].get<int64_t>(), 640 * 480 * 4 - 1);
+  auto rec = recorders_.last();
+  ASSERT_NE(rec, nullptr);
+  for (int i = 0; i < 100 && !rec->closed; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_TRUE(rec->closed);
+  EXPECT_EQ(rec->closed_reason, "client-closed");
+}
+
+TEST_F(VncRelayTest, KeysAndPointerReachTheTargetAndAreRecorded) {
+  ASSERT_TRUE(xvnc_->StartClient({"/usr/bin/xev", "-geometry", "600x440+0+0"}, "xev.log").ok());
+  std::this_thread::sleep_for(700ms);
+  ViewerClient v;
+  ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-07"), "raw").ok());
+  ASSERT_TRUE(v.SendPointer(300, 200, 0));
+  v.Pump(200ms);
+  for (uint32_t k : {0x71u /* q */, 0x77u /* w */}) {
+    ASSERT_TRUE(v.SendKey(k, true));
+    ASSERT_TRUE(v.SendKey(k, false));
+  }
+  v.Pump(500ms);
+  std::string log;
+  for (int i = 0; i < 50; ++i) {
+    log = xvnc_->ClientLog("xev.log");
+    if (log.find("(keysym 0x77, w)") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_NE(log.find("(keysym 0x71, q)"), std::string::npos) << log.substr(0, 2000);
+  EXPECT_NE(log.find("(keysym 0x77, w)"), std::string::npos);
+  auto rec = recorders_.last();
+  ASSERT_NE(rec, nullptr);
+  std::lock_guard<std::mutex> l(rec->mu);
+  EXPECT_EQ(rec->keys, 4);
+  EXPECT_EQ(rec->keysyms, (std::vector<uint32_t>{0x71, 0x77}));
+  EXPECT_GE(rec->pointers, 1);
+}
+
+TEST_F(VncRelayTest, ClipboardFromTheViewerIsDroppedByDefaultAndAudited) {
+  ViewerClient v;
+  ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-07"), "raw").ok());
+  ASSERT_TRUE(v.SendCutText("setpoint 42"));
+  ASSERT_TRUE(v.Pump(300ms));
+  auto row = WaitRow("vnc.clipboard");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->outcome, "denied");
+  EXPECT_EQ(row->details["bytes"], 11);
+  EXPECT_EQ(row->details.dump().find("setpoint"), std::string::npos);
+  EXPECT_EQ(recorders_.last()->clipboards, 0);
+  EXPECT_TRUE(v.connected());
+}
+
+TEST_F(VncRelayTest, KillEndsTheSession) {
+  ViewerClient v;
+  ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-07"), "raw").ok());
+  auto list = env_.broker().sessions().List();
+  ASSERT_EQ(list.size(), 1u);
+  ASSERT_TRUE(env_.broker().sessions().Kill(list[0].info.id, "killed by an admin").ok());
+  bool gone = false;
+  for (int i = 0; i < 60 && !gone; ++i) gone = !v.Pump(100ms);
+  EXPECT_TRUE(gone);
+  auto end = WaitRow("session.end");
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->details["reason"], "killed");
+  EXPECT_EQ(recorders_.last()->closed_reason, "killed");
+}
+
+TEST_F(VncRelayTest, RecordingFailureEndsTheSession) {
+  ViewerClient v;
+  ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-07"), "raw").ok());
+  recorders_.last()->fail = true;
+  bool gone = false;
+  for (int i = 0; i < 60 && !gone; ++i) gone = !v.Pump(100ms);
+  EXPECT_TRUE(gone);
+  auto end = WaitRow("session.end");
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->details["reason"], "recording-failed");
+}
+
+TEST_F(VncRelayTest, NoRecorderNoSession) {
+  recorders_.set_refuse(true);
+  RawResult r = RawHandshake(listener_->port(), Ticket("hmi-07"));
+  EXPECT_EQ(r.result, 1u);
+  EXPECT_EQ(r.reason, "portcullis: the session cannot be recorded; refused");
+  EXPECT_TRUE(WaitRow("session.refused"));
+}
+
+TEST_F(VncRelayTest, WrongTicketRefused) {
+  Ticket("hmi-07");
+  RawResult r = RawHandshake(listener_->port(), "NOTVALID");
+  EXPECT_EQ(r.result, 1u);
+  EXPECT_EQ(r.reason, "portcullis: ticket refused");
+  EXPECT_EQ(redeemer_.refused(), 1);
+  EXPECT_TRUE(env_.broker().sessions().List().empty());
+}
+
+TEST_F(VncRelayTest, TicketFromAnotherAddressRefused) {
+  RawResult r = RawHandshake(listener_->port(), Ticket("hmi-07", "127.0.0.2"));
+  EXPECT_EQ(r.result, 1u);
+  EXPECT_EQ(r.reason, "portcullis: ticket refused");
+}
+
+TEST_F(VncRelayTest, PolicyDenialIsRefusedWithItsReason) {
+  RawResult r = RawHandshake(listener_->port(), Ticket("hmi-b"));
+  EXPECT_EQ(r.result, 1u);
+  EXPECT_EQ(r.reason.rfind("portcullis: access to hmi-b denied by policy", 0), 0u) << r.reason;
+  auto d = WaitRow("policy.decision");
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->outcome, "denied");
+  auto start = WaitRow("session.start");
+  ASSERT_TRUE(start);
+  EXPECT_EQ(start->outcome, "denied");
+}
+
+TEST_F(VncRelayTest, UnreachableTargetIsRefusedAndAudited) {
+  RawResult r = RawHandshake(listener_->port(), Ticket("hmi-down"));
+  EXPECT_EQ(r.result, 1u);
+  EXPECT_EQ(r.reason.rfind("portcullis: ", 0), 0u) << r.reason;
+  EXPECT_NE(r.reason.find("refused"), std::string::npos) << r.reason;
+  auto f = WaitRow("session.target_failed");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->subject, "hmi-down");
+}
+
+TEST_F(VncRelayTest, WrongVaultedPasswordIsOneClearLine) {
+  RawResult r = RawHandshake(listener_->port(), Ticket("hmi-wrong"));
+  EXPECT_EQ(r.result, 1u);
+  EXPECT_EQ(r.reason, "portcullis: the broker could not log in to hmi-wrong");
+  auto f = WaitRow("session.target_failed");
+  ASSERT_TRUE(f);
+  EXPECT_EQ(f->details["auth"], "password");
+  // Neither password appears in the audit log.
+  for (auto& e : Rows("")) {
+    EXPECT_EQ(e.details.dump().find("not-it"), std::string::npos) << e.type;
+    EXPECT_EQ(e.details.dump().find(kHmiPassword), std::string::npos) << e.type;
+  }
+}
+
+TEST_F(VncRelayTest, NoVaultedPasswordIsRefused) {
+  RawResult r = RawHandshake(listener_->port(), Ticket("hmi-novault"));
+  EXPECT_EQ(r.result, 1u);
+  EXPECT_EQ(r.reason.rfind("portcullis: ", 0), 0u) << r.reason;
+  EXPECT_TRUE(WaitRow("session.target_failed"));
+}
+
+TEST_F(VncRelayTest, RandomBytesInsteadOfAVersionAreRefusedAndAudited) {
+  int fd = ConnectLoopback(listener_->port());
+  ASSERT_GE(fd, 0);
+  char ver[12];
+  ASSERT_TRUE(ReadN(fd, ver, 12));
+  EXPECT_EQ(std::string(ver, 12), "RFB 003.008\n");
+  ASSERT_EQ(write(fd, "\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03\x00", 12), 12);
+  EXPECT_TRUE(ClosedWithin(fd, 5s));
+  close(fd);
+  auto row = WaitRow("vnc.handshake_failed");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->details["error"], "not an RFB protocol version");
+}
+
+TEST_F(VncRelayTest, AViewerThatStallsInTheHandshakeIsReaped) {
+  int fd = ConnectLoopback(listener_->port());
+  ASSERT_GE(fd, 0);
+  char ver[12];
+  ASSERT_TRUE(ReadN(fd, ver, 12));
+  ASSERT_EQ(write(fd, "RFB 003.008\n", 12), 12);
+  // Sends nothing more. Before the pre-auth deadline it stays open ...
+  EXPECT_FALSE(ClosedWithin(fd, 1500ms));
+  env_.clock().Advance(31s);
+  // ... after it the reaper closes it.
+  EXPECT_TRUE(ClosedWithin(fd, 5s));
+  close(fd);
+  EXPECT_EQ(listener_->live(), 0);
+  EXPECT_TRUE(WaitRow("vnc.handshake_failed"));
+}
+
+TEST_F(VncRelayTest, ShutdownEndsLiveSessions) {
+  ViewerClient v;
+  ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-07"), "raw").ok());
+  listener_->Stop();
+  EXPECT_FALSE(v.Pump(500ms));
+  auto end = WaitRow("session.end");
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->details["reason"], "shutdown");
+}
+
+}  // namespace
+}  // namespace portcullis::testing
