@@ -20,6 +20,11 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <fstream>
+#include <cstdlib>
+#include <functional>
+#include <netinet/in.h>
+#include <arpa/inet.h>
 
 #include <fmt/format.h>
 
@@ -114,6 +119,58 @@ bool ClosedWithin(int fd, std::chrono::milliseconds d) {
   return false;
 }
 
+
+// A scripted RFB server on 127.0.0.1 (the target side): VncAuth accepted
+// whatever the response, a 64x32 32-bit ServerInit, then `after` runs on
+// the socket. One connection; joined at destruction.
+class FakeRfbServer {
+ public:
+  explicit FakeRfbServer(std::function<void(int fd)> after) : after_(std::move(after)) {
+    lfd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(lfd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    listen(lfd_, 1);
+    socklen_t len = sizeof a;
+    getsockname(lfd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~FakeRfbServer() {
+    shutdown(lfd_, SHUT_RDWR);
+    thread_.join();
+    close(lfd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  void Serve() {
+    pollfd p{lfd_, POLLIN, 0};
+    if (poll(&p, 1, 20000) <= 0) return;
+    int fd = accept(lfd_, nullptr, nullptr);
+    if (fd < 0) return;
+    timeval tv{10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char buf[16];
+    const std::string si = std::string("\x00\x40\x00\x20", 4) +
+                           std::string("\x20\x18\x00\x01\x00\xff\x00\xff\x00\xff\x10\x08\x00\x00\x00\x00", 16) +
+                           std::string("\x00\x00\x00\x04", 4) + "fake";
+    if (write(fd, "RFB 003.008\n", 12) == 12 && ReadN(fd, buf, 12) &&
+        write(fd, "\x01\x02", 2) == 2 && ReadN(fd, buf, 1) &&
+        write(fd, "0123456789abcdef", 16) == 16 && ReadN(fd, buf, 16) &&
+        write(fd, "\x00\x00\x00\x00", 4) == 4 && ReadN(fd, buf, 1) &&
+        write(fd, si.data(), si.size()) == static_cast<ssize_t>(si.size())) {
+      after_(fd);
+    }
+    close(fd);
+  }
+  std::function<void(int)> after_;
+  int lfd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
 class VncRelayTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -174,6 +231,24 @@ class VncRelayTest : public ::testing::Test {
 
   void TearDown() override {
     if (listener_) listener_->Stop();
+  }
+
+  // Another password target at `port` on 127.0.0.1.
+  void AddTarget(const std::string& name, int port) {
+    store::TargetRecord r;
+    r.name = name;
+    r.address = "127.0.0.1:" + std::to_string(port);
+    r.protocol = "vnc";
+    r.auth = "password";
+    r.labels = {{"site", "a"}};
+    ASSERT_TRUE(env_.broker().targets().Create(r).ok());
+    core::SetTargetSecretRequest req;
+    req.target = name;
+    req.kind = core::SecretKind::kPassword;
+    req.set_by = "alice";
+    req.now = env_.clock().NowUnix();
+    auto sec = SecretBytes::FromString("whatever");
+    ASSERT_TRUE(core::SetTargetSecret(env_.broker().targets(), env_.broker().secret_box(), req, *sec).ok());
   }
 
   std::string Ticket(const std::string& target, const std::string& source = "127.0.0.1") {
@@ -458,8 +533,9 @@ TEST_F(VncRelayTest, AViewerThatStallsInTheHandshakeIsReaped) {
   // ... after it the reaper closes it.
   EXPECT_TRUE(ClosedWithin(fd, 5s));
   close(fd);
-  EXPECT_EQ(listener_->live(), 0);
   EXPECT_TRUE(WaitRow("vnc.handshake_failed"));
+  for (int i = 0; i < 100 && listener_->live() > 0; ++i) std::this_thread::sleep_for(20ms);
+  EXPECT_EQ(listener_->live(), 0);
 }
 
 TEST_F(VncRelayTest, ShutdownEndsLiveSessions) {
@@ -470,6 +546,204 @@ TEST_F(VncRelayTest, ShutdownEndsLiveSessions) {
   auto end = WaitRow("session.end");
   ASSERT_TRUE(end);
   EXPECT_EQ(end->details["reason"], "shutdown");
+}
+
+
+TEST_F(VncRelayTest, MalformedUpdateFromTheTargetEndsOnlyThatSession) {
+  FakeRfbServer target([](int fd) {
+    char buf[4096];
+    (void)read(fd, buf, sizeof buf);  // the viewer's first messages
+    // A FramebufferUpdate with one rectangle in an encoding nobody asked for.
+    const std::string bad = std::string("\x00\x00\x00\x01", 4) +
+                            std::string("\x00\x00\x00\x00\x00\x10\x00\x10", 8) +
+                            std::string("\x7f\x00\x00\x01", 4) + std::string(64, 'x');
+    (void)!write(fd, bad.data(), bad.size());
+    (void)read(fd, buf, sizeof buf);
+  });
+  AddTarget("hmi-bad", target.port());
+  ViewerClient v;
+  EXPECT_FALSE(v.Connect(listener_->port(), Ticket("hmi-bad"), "raw", 5s).ok());
+  auto err = WaitRow("vnc.protocol_error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->details["from"], "target");
+  auto end = WaitRow("session.end");
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->details["reason"], "error");
+  // The listener goes on: a good session still works.
+  ViewerClient ok;
+  EXPECT_TRUE(ok.Connect(listener_->port(), Ticket("hmi-07"), "raw").ok());
+}
+
+TEST_F(VncRelayTest, TargetDyingMidSessionEndsTheSession) {
+  FakeRfbServer target([](int fd) {
+    char buf[4096];
+    (void)read(fd, buf, sizeof buf);
+    // A valid 64x32 raw update, then the target goes away.
+    std::string up = std::string("\x00\x00\x00\x01", 4) +
+                     std::string("\x00\x00\x00\x00\x00\x40\x00\x20", 8) +
+                     std::string("\x00\x00\x00\x00", 4) + std::string(64 * 32 * 4, '\x7f');
+    (void)!write(fd, up.data(), up.size());
+    std::this_thread::sleep_for(300ms);
+  });
+  AddTarget("hmi-dies", target.port());
+  ViewerClient v;
+  ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-dies"), "raw").ok());
+  EXPECT_EQ(v.width(), 64);
+  bool gone = false;
+  for (int i = 0; i < 60 && !gone; ++i) gone = !v.Pump(100ms);
+  EXPECT_TRUE(gone);
+  auto end = WaitRow("session.end");
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->details["reason"], "target-closed");
+}
+
+// Raw RFB after a ticket: the viewer's handshake, then `after` on the socket.
+int ViewerAfterHandshake(int port, const std::string& ticket) {
+  int fd = ConnectLoopback(port);
+  if (fd < 0) return -1;
+  timeval tv{10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char buf[64];
+  std::array<uint8_t, 16> ch{};
+  char pw[9] = {};
+  strncpy(pw, ticket.c_str(), 8);
+  uint8_t res[4], si[24];
+  if (!ReadN(fd, buf, 12) || write(fd, "RFB 003.008\n", 12) != 12 || !ReadN(fd, buf, 2) ||
+      write(fd, "\x02", 1) != 1 || !ReadN(fd, ch.data(), 16)) {
+    close(fd);
+    return -1;
+  }
+  rfbClientEncryptBytes(ch.data(), pw);
+  if (write(fd, ch.data(), 16) != 16 || !ReadN(fd, res, 4) || res[3] != 0 ||
+      write(fd, "\x01", 1) != 1 || !ReadN(fd, si, 24)) {
+    close(fd);
+    return -1;
+  }
+  const uint32_t n = (uint32_t{si[20]} << 24) | (uint32_t{si[21]} << 16) | (uint32_t{si[22]} << 8) | si[23];
+  std::string name(n, '\0');
+  if (!ReadN(fd, name.data(), n)) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+TEST_F(VncRelayTest, UnknownViewerMessageEndsTheSession) {
+  int fd = ViewerAfterHandshake(listener_->port(), Ticket("hmi-07"));
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(write(fd, "\xfe\x00\x00\x00", 4), 4);  // not on the allow-list
+  EXPECT_TRUE(ClosedWithin(fd, 5s));
+  close(fd);
+  auto err = WaitRow("vnc.protocol_error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->details["from"], "viewer");
+  EXPECT_EQ(WaitRow("session.end")->details["reason"], "error");
+}
+
+TEST_F(VncRelayTest, TenThousandEncodingsEndTheSession) {
+  int fd = ViewerAfterHandshake(listener_->port(), Ticket("hmi-07"));
+  ASSERT_GE(fd, 0);
+  std::string m = std::string("\x02\x00\x27\x10", 4);  // SetEncodings, 10000 entries
+  for (int i = 0; i < 10000; ++i) m += std::string("\x00\x00\x00\x00", 4);
+  (void)!write(fd, m.data(), m.size());
+  EXPECT_TRUE(ClosedWithin(fd, 5s));
+  close(fd);
+  auto err = WaitRow("vnc.protocol_error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->details["from"], "viewer");
+}
+
+TEST_F(VncRelayTest, HugeClipboardEndsOnlyThatSession) {
+  int fd = ViewerAfterHandshake(listener_->port(), Ticket("hmi-07"));
+  ASSERT_GE(fd, 0);
+  // ClientCutText announcing 1 GiB: refused from its header.
+  ASSERT_EQ(write(fd, "\x06\x00\x00\x00\x40\x00\x00\x00", 8), 8);
+  EXPECT_TRUE(ClosedWithin(fd, 5s));
+  close(fd);
+  EXPECT_TRUE(WaitRow("vnc.protocol_error"));
+}
+
+TEST_F(VncRelayTest, ColourMapPixelFormatIsRefused) {
+  int fd = ViewerAfterHandshake(listener_->port(), Ticket("hmi-07"));
+  ASSERT_GE(fd, 0);
+  // SetPixelFormat: 8 bpp, depth 8, colour map.
+  const std::string m = std::string("\x00\x00\x00\x00", 4) +
+                        std::string("\x08\x08\x00\x00\x00\x07\x00\x07\x00\x03\x00\x03\x06\x00\x00\x00", 16);
+  ASSERT_EQ(write(fd, m.data(), m.size()), 20);
+  EXPECT_TRUE(ClosedWithin(fd, 5s));
+  close(fd);
+  auto err = WaitRow("vnc.protocol_error");
+  ASSERT_TRUE(err);
+  EXPECT_EQ(err->details["from"], "viewer");
+}
+
+TEST_F(VncRelayTest, SixteenBitPixelFormatThroughTheBrokerEqualsDirect) {
+  ViewerClient direct(16);
+  ASSERT_TRUE(direct.Connect(xvnc_->port(), kHmiPassword, "raw").ok());
+  std::this_thread::sleep_for(300ms);
+  ASSERT_TRUE(direct.Refresh().ok());
+  ViewerClient v(16);
+  ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-07"), "hextile raw").ok());
+  ASSERT_TRUE(direct.Refresh().ok());
+  EXPECT_EQ(v.Hash(), direct.Hash());
+  // The recording is kept at 32 bits whatever the viewer chose: it matches
+  // a 32-bit direct view up to the 16-bit quantisation.
+  ViewerClient full;
+  ASSERT_TRUE(full.Connect(xvnc_->port(), kHmiPassword, "raw").ok());
+  v.Pump(200ms);
+  const std::string rec = recorders_.last()->Fb();
+  const std::string ref = full.Bgrx();
+  ASSERT_EQ(rec.size(), ref.size());
+  size_t off = 0;
+  for (size_t i = 0; i < rec.size(); ++i) {
+    if (i % 4 == 3) continue;
+    const int d = std::abs(static_cast<int>(static_cast<uint8_t>(rec[i])) -
+                           static_cast<int>(static_cast<uint8_t>(ref[i])));
+    if (d > 8) ++off;
+  }
+  EXPECT_EQ(off, 0u);
+}
+
+TEST_F(VncRelayTest, VncsnapshotThroughTheBrokerEqualsDirect) {
+  if (access("/usr/bin/vncsnapshot", X_OK) != 0)
+    GTEST_SKIP() << "vncsnapshot not installed (.ci/deps.sh installs it)";
+  TempDir dir("pc-vncsnap");
+  auto passwd_file = [&](const std::string& name, const std::string& pw) {
+    auto r = RunCommand({"tigervncpasswd", "-f"}, pw + "\n");
+    EXPECT_EQ(r.exit_code, 0);
+    std::ofstream(dir.Join(name), std::ios::binary) << r.out;
+    return dir.Join(name);
+  };
+  auto snap = [&](int port, const std::string& pwfile, const std::string& out) {
+    // vncsnapshot 1.2a waits forever for a "whole screen" rectangle unless
+    // it is given one.
+    return RunCommand({"vncsnapshot", "-allowblank", "-nocursor", "-encodings", "hextile raw", "-rect",
+                       "640x480+0+0", "-quiet", "-passwd", pwfile,
+                       "127.0.0.1::" + std::to_string(port), dir.Join(out)},
+                      "", 30s);
+  };
+  // Direct snapshots until two agree (the screen has settled).
+  std::string prev;
+  for (int i = 0; i < 10; ++i) {
+    auto d = snap(xvnc_->port(), passwd_file("direct", kHmiPassword), "direct.jpg");
+    ASSERT_EQ(d.exit_code, 0) << d.err;
+    auto j = ReadWholeFile(dir.Join("direct.jpg"));
+    ASSERT_TRUE(j.ok());
+    if (*j == prev) break;
+    prev = *j;
+    std::this_thread::sleep_for(200ms);
+  }
+  auto b = snap(listener_->port(), passwd_file("ticket", Ticket("hmi-07")), "broker.jpg");
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  auto dj = ReadWholeFile(dir.Join("direct.jpg"));
+  auto bj = ReadWholeFile(dir.Join("broker.jpg"));
+  ASSERT_TRUE(dj.ok() && bj.ok());
+  EXPECT_GT(dj->size(), 1000u);
+  // Same framebuffer in, same encoder: the same JPEG bytes.
+  EXPECT_TRUE(*dj == *bj) << "the snapshots differ";
+  auto start = WaitRow("session.start");
+  ASSERT_TRUE(start);
+  EXPECT_EQ(start->outcome, "success");
 }
 
 }  // namespace

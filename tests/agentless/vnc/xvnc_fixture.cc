@@ -111,7 +111,7 @@ std::string XvncFixture::ClientLog(const std::string& log_name) const {
   return Slurp(dir_.Join(log_name));
 }
 
-ViewerClient::ViewerClient() = default;
+ViewerClient::ViewerClient(int bits_per_pixel) : bpp_(bits_per_pixel) {}
 
 ViewerClient::~ViewerClient() {
   if (client_ != nullptr) {
@@ -124,7 +124,7 @@ ViewerClient::~ViewerClient() {
 
 absl::Status ViewerClient::Connect(int port, const std::string& password,
                                    const std::string& encodings, std::chrono::milliseconds timeout) {
-  rfbClient* c = rfbGetClient(8, 3, 4);
+  rfbClient* c = bpp_ == 16 ? rfbGetClient(5, 3, 2) : rfbGetClient(8, 3, 4);
   if (c == nullptr) return absl::InternalError("rfbGetClient");
   auto* state = new ClientState{password, encodings};
   rfbClientSetClientData(c, &g_tag, state);
@@ -184,9 +184,11 @@ int ViewerClient::height() const { return client_ ? client_->height : 0; }
 
 std::string ViewerClient::Hash() const {
   if (client_ == nullptr || client_->frameBuffer == nullptr) return "";
+  const size_t bytes = static_cast<size_t>(client_->format.bitsPerPixel / 8);
   std::string fb(reinterpret_cast<const char*>(client_->frameBuffer),
-                 static_cast<size_t>(client_->width) * client_->height * 4);
-  for (size_t i = 3; i < fb.size(); i += 4) fb[i] = 0;
+                 static_cast<size_t>(client_->width) * client_->height * bytes);
+  if (bytes == 4)
+    for (size_t i = 3; i < fb.size(); i += 4) fb[i] = 0;
   unsigned char md[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(fb.data()), fb.size(), md);
   std::string hex;

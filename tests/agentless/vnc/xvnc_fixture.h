@@ -64,7 +64,8 @@ class XvncFixture {
 
 class ViewerClient {
  public:
-  ViewerClient();
+  // `bits_per_pixel`: 32 (8 bits per colour) or 16 (5-6-5... as libvncclient sets it).
+  explicit ViewerClient(int bits_per_pixel = 32);
   ~ViewerClient();
   ViewerClient(const ViewerClient&) = delete;
   ViewerClient& operator=(const ViewerClient&) = delete;
@@ -81,9 +82,9 @@ class ViewerClient {
   [[nodiscard]] absl::Status Refresh(std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Reads whatever arrives for `d`. False if the connection broke.
   bool Pump(std::chrono::milliseconds d);
-  // SHA-256 (hex) of the framebuffer: width * height pixels, R, G, B, 0.
+  // SHA-256 (hex) of the framebuffer (32 bits: R, G, B with the 4th byte zeroed).
   std::string Hash() const;
-  // The framebuffer as B, G, R, unused pixels (the recorder's layout).
+  // The framebuffer as B, G, R, unused pixels (the recorder's layout; 32 bits only).
   std::string Bgrx() const;
   int width() const;
   int height() const;
@@ -94,6 +95,7 @@ class ViewerClient {
   bool connected() const { return connected_; }
 
  private:
+  int bpp_ = 32;
   _rfbClient* client_ = nullptr;
   bool connected_ = false;
 };
