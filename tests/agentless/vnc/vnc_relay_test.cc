@@ -50,6 +50,16 @@ allow:
   protocols: [vnc]
 )yaml";
 
+constexpr char kLimitedRole[] = R"yaml(
+kind: role
+name: limited
+allow:
+  targets: {site: a}
+  protocols: [vnc]
+options:
+  max_session: 1h
+)yaml";
+
 // The broker's side of a refused handshake, as a 3.8 viewer reads it.
 struct RawResult {
   uint32_t result = 99;
@@ -183,7 +193,8 @@ class VncRelayTest : public ::testing::Test {
     ASSERT_TRUE(xvnc_->StartClient({"/usr/bin/xlogo", "-geometry", "300x200+20+20"}, "xlogo.log")
                     .ok());
     auto& b = env_.broker();
-    ASSERT_TRUE(b.roles().PutAll({store::RoleRecord{"viewer", kRoles, 0}}).ok());
+    ASSERT_TRUE(b.roles().PutAll({store::RoleRecord{"viewer", kRoles, 0},
+                                  store::RoleRecord{"limited", kLimitedRole, 0}}).ok());
     b.role_table().Invalidate();
     const int closed_port = PickFreePort();
     struct T {
@@ -234,7 +245,7 @@ class VncRelayTest : public ::testing::Test {
   }
 
   // Another password target at `port` on 127.0.0.1.
-  void AddTarget(const std::string& name, int port) {
+  void AddTarget(const std::string& name, int port, const std::string& password = "whatever") {
     store::TargetRecord r;
     r.name = name;
     r.address = "127.0.0.1:" + std::to_string(port);
@@ -247,18 +258,19 @@ class VncRelayTest : public ::testing::Test {
     req.kind = core::SecretKind::kPassword;
     req.set_by = "alice";
     req.now = env_.clock().NowUnix();
-    auto sec = SecretBytes::FromString("whatever");
+    auto sec = SecretBytes::FromString(password);
     ASSERT_TRUE(core::SetTargetSecret(env_.broker().targets(), env_.broker().secret_box(), req, *sec).ok());
   }
 
-  std::string Ticket(const std::string& target, const std::string& source = "127.0.0.1") {
+  std::string Ticket(const std::string& target, const std::string& source = "127.0.0.1",
+                     std::vector<std::string> roles = {"viewer"}) {
     static int serial = 0;  // tickets differ across tests too
     const std::string t = "T" + std::to_string(1000000 + ++serial);
     ++tickets_;
     session::TicketGrant g;
     g.ticket_id = fmt::format("t-{:012d}", tickets_);
     g.user = "bob";
-    g.roles = {"viewer"};
+    g.roles = std::move(roles);
     g.target = target;
     g.source = source;
     redeemer_.Add(t, g);
@@ -744,6 +756,65 @@ TEST_F(VncRelayTest, VncsnapshotThroughTheBrokerEqualsDirect) {
   auto start = WaitRow("session.start");
   ASSERT_TRUE(start);
   EXPECT_EQ(start->outcome, "success");
+}
+
+
+TEST_F(VncRelayTest, MaxSessionEndsTheSession) {
+  ViewerClient v;
+  ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-07", "127.0.0.1", {"limited"}), "raw").ok());
+  auto list = env_.broker().sessions().List();
+  ASSERT_EQ(list.size(), 1u);
+  ASSERT_TRUE(list[0].info.deadline.has_value());
+  env_.clock().Advance(61min);
+  env_.broker().sessions().Tick();
+  bool gone = false;
+  for (int i = 0; i < 60 && !gone; ++i) gone = !v.Pump(100ms);
+  EXPECT_TRUE(gone);
+  EXPECT_EQ(WaitRow("session.end")->details["reason"], "max-session");
+}
+
+TEST_F(VncRelayTest, DisablingTheUserEndsTheSession) {
+  ViewerClient v;
+  ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-07"), "raw").ok());
+  EXPECT_EQ(env_.broker().sessions().EndUserSessions("bob", session::EndReason::kUserDisabled,
+                                                     "portcullis: your account was disabled"),
+            1);
+  bool gone = false;
+  for (int i = 0; i < 60 && !gone; ++i) gone = !v.Pump(100ms);
+  EXPECT_TRUE(gone);
+  EXPECT_EQ(WaitRow("session.end")->details["reason"], "user-disabled");
+}
+
+TEST_F(VncRelayTest, X11vncThroughTheBrokerEqualsDirect) {
+  if (!XvncFixture::X11vncAvailable())
+    GTEST_SKIP() << "x11vnc / Xvfb not installed (.ci/deps.sh installs them)";
+  XvncOptions o;
+  o.password = kHmiPassword;
+  o.x11vnc = true;
+  XvncFixture x(o);
+  ASSERT_TRUE(x.Start().ok()) << x.log();
+  ASSERT_TRUE(x.StartClient({"/usr/bin/xlogo", "-geometry", "200x150+100+60"}, "xlogo.log").ok());
+  AddTarget("hmi-x11", x.port(), kHmiPassword);
+  for (const std::string enc : {"raw", "hextile raw", "zrle raw", "tight raw"}) {
+    SCOPED_TRACE(enc);
+    ViewerClient direct;
+    ASSERT_TRUE(direct.Connect(x.port(), kHmiPassword, enc).ok());
+    std::string h;
+    for (int i = 0; i < 20; ++i) {
+      std::this_thread::sleep_for(200ms);
+      ASSERT_TRUE(direct.Refresh().ok());
+      if (direct.Hash() == h) break;
+      h = direct.Hash();
+    }
+    ViewerClient v;
+    ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-x11"), enc).ok());
+    ASSERT_TRUE(v.Refresh().ok());
+    EXPECT_EQ(v.Hash(), h);
+    v.Pump(200ms);
+    std::string fb = recorders_.last()->Fb();
+    for (size_t i = 3; i < fb.size(); i += 4) fb[i] = 0;
+    EXPECT_TRUE(fb == v.Bgrx()) << "the recorder's framebuffer differs from the viewer's";
+  }
 }
 
 }  // namespace

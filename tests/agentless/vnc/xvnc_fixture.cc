@@ -56,6 +56,11 @@ bool XvncFixture::Available() {
   return access(kXvnc, X_OK) == 0 && access("/usr/bin/tigervncpasswd", X_OK) == 0;
 }
 
+bool XvncFixture::X11vncAvailable() {
+  return access("/usr/bin/x11vnc", X_OK) == 0 && access("/usr/bin/Xvfb", X_OK) == 0 &&
+         access("/usr/bin/tigervncpasswd", X_OK) == 0;
+}
+
 std::string XvncFixture::log() const { return Slurp(dir_.Join("xvnc.log")); }
 
 absl::Status XvncFixture::Start() {
@@ -68,6 +73,7 @@ absl::Status XvncFixture::Start() {
     chmod(dir_.Join("passwd").c_str(), 0600);
     sec = {"-SecurityTypes", "VncAuth", "-rfbauth", dir_.Join("passwd")};
   }
+  if (options_.x11vnc) return StartX11vnc();
   absl::Status last = absl::InternalError("no free X display");
   for (int attempt = 0, n = 40 + static_cast<int>(getpid() % 50); attempt < 8; ++attempt, ++n) {
     if (!DisplayFree(n)) continue;
@@ -92,9 +98,46 @@ absl::Status XvncFixture::Start() {
   return last;
 }
 
+absl::Status XvncFixture::StartX11vnc() {
+  if (options_.password.empty()) return absl::InvalidArgumentError("x11vnc: a password is needed");
+  absl::Status last = absl::InternalError("no free X display");
+  for (int attempt = 0, n = 140 + static_cast<int>(getpid() % 50); attempt < 8; ++attempt, ++n) {
+    if (!DisplayFree(n)) continue;
+    display_ = n;
+    auto pid = SpawnServer({"/usr/bin/Xvfb", fmt::format(":{}", n), "-screen", "0",
+                            options_.geometry + "x" + std::to_string(options_.depth), "-nolisten",
+                            "tcp"},
+                           dir_.Join("xvfb.log"));
+    if (!pid.ok()) return pid.status();
+    pid_ = *pid;
+    bool exited = false;
+    struct stat st;
+    last = WaitServerReady(
+        pid_, "Xvfb",
+        [&] { return stat(fmt::format("/tmp/.X11-unix/X{}", n).c_str(), &st) == 0; },
+        [&] { return Slurp(dir_.Join("xvfb.log")); }, std::chrono::seconds(10), &exited);
+    if (!last.ok()) {
+      if (!exited) return last;
+      continue;
+    }
+    port_ = PickFreePort();
+    auto vnc = SpawnServer({"/usr/bin/x11vnc", "-display", fmt::format(":{}", n), "-rfbport",
+                            std::to_string(port_), "-localhost", "-rfbauth", dir_.Join("passwd"),
+                            "-forever", "-shared", "-noxdamage", "-nopw", "-quiet"},
+                           dir_.Join("xvnc.log"));
+    if (!vnc.ok()) return vnc.status();
+    vnc_pid_ = *vnc;
+    return WaitServerReady(
+        vnc_pid_, "x11vnc", [&] { return PortAccepts(port_); }, [&] { return log(); },
+        std::chrono::seconds(15), &exited);
+  }
+  return last;
+}
+
 void XvncFixture::Stop() {
   for (pid_t& p : clients_) StopServer(p);
   clients_.clear();
+  StopServer(vnc_pid_);
   StopServer(pid_);
 }
 

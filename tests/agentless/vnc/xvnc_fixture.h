@@ -1,6 +1,6 @@
 #pragma once
 // XvncFixture: a real TigerVNC server (Xtigervnc, tigervnc-standalone-
-// server) on 127.0.0.1 for tests: its own temp dir, display number and
+// server), or x11vnc serving an Xvfb display, on 127.0.0.1 for tests: its own temp dir, display number and
 // RFB port, VncAuth with a password file written by `tigervncpasswd -f`,
 // or no authentication. X clients (xlogo, xev, ...) are started on its
 // display with StartClient(). Everything is stopped by PID.
@@ -29,6 +29,9 @@ namespace portcullis::testing {
 
 struct XvncOptions {
   std::string password;  // "" = -SecurityTypes None
+  // false: Xtigervnc; true: Xvfb with x11vnc serving it (a second RFB
+  // implementation).
+  bool x11vnc = false;
   std::string geometry = "640x480";
   int depth = 24;
 };
@@ -41,6 +44,7 @@ class XvncFixture {
   XvncFixture& operator=(const XvncFixture&) = delete;
 
   static bool Available();
+  static bool X11vncAvailable();
   // Starts Xtigervnc and waits until its RFB port accepts (10 s).
   [[nodiscard]] absl::Status Start();
   void Stop();
@@ -55,10 +59,12 @@ class XvncFixture {
   std::string log() const;
 
  private:
+  absl::Status StartX11vnc();
   XvncOptions options_;
   TempDir dir_;
   int port_ = 0, display_ = 0;
   pid_t pid_ = -1;
+  pid_t vnc_pid_ = -1;  // x11vnc
   std::vector<pid_t> clients_;
 };
 
