@@ -4,6 +4,8 @@
 #include <functional>
 
 #include "broker/common/bounded_reader.h"
+#include "recorder/graphical/graphical_reader.h"
+#include "recorder/graphical/input_log.h"
 
 namespace portcullis::recorder {
 namespace {
@@ -92,6 +94,36 @@ struct Stream {
   std::string window;
 };
 
+bool EndsWith(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+// A graphical recording: its typed text (input_log.h), a hit where a key
+// press completes the text.
+absl::Status SearchTypedText(const std::string& path, std::string_view needle,
+                             const std::function<void(const SearchHit&)>& on_hit,
+                             size_t max_hits) {
+  auto reader = GraphicalReader::Open(path);
+  if (!reader.ok()) return reader.status();
+  TypedTextBuilder typed;
+  // What BackSpace may still delete and a match needs, with room to spare.
+  const size_t keep = std::max<size_t>(4096, needle.size() + kContextBytes);
+  size_t hits = 0;
+  for (const GraphicalInputEvent& ev : (*reader)->input_events()) {
+    if (typed.text().size() > 2 * keep) typed.KeepLast(keep);
+    if (!typed.Add(ev) || !EndsWith(typed.text(), needle)) continue;
+    const std::string_view t = typed.text();
+    const size_t from = t.size() > needle.size() + kContextBytes ? t.size() - needle.size() - kContextBytes : 0;
+    SearchHit hit;
+    hit.micros = ev.micros;
+    hit.stream = 'i';
+    hit.context = Context(t.substr(from));
+    on_hit(hit);
+    if (max_hits != 0 && ++hits >= max_hits) break;
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status SearchRecording(const std::string& path, std::string_view needle,
@@ -99,6 +131,7 @@ absl::Status SearchRecording(const std::string& path, std::string_view needle,
                              size_t max_hits, CastLimits limits) {
   if (needle.empty()) return absl::InvalidArgumentError("search: empty text");
   if (needle.size() > 1024) return absl::InvalidArgumentError("search: text longer than 1024 bytes");
+  if (EndsWith(path, ".pgr")) return SearchTypedText(path, needle, on_hit, max_hits);
   auto reader = CastReader::Open(path, limits);
   if (!reader.ok()) return reader.status();
   const size_t keep = needle.size() - 1 + kContextBytes;

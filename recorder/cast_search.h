@@ -3,7 +3,9 @@
 // input was recorded, typed) a string, and at which second. Matching is on
 // the decoded text with terminal escape sequences (CSI, OSC, charset) and
 // carriage returns removed, across event boundaries (echoed keystrokes
-// arrive one event each). Case-sensitive, exact. Thread-safe.
+// arrive one event each). Case-sensitive, exact. A graphical recording
+// (".pgr") is searched in its typed text (graphical/input_log.h): a hit
+// where a key press completes the text, stream 'i'. Thread-safe.
 
 #include <cstdint>
 #include <functional>

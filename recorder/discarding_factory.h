@@ -15,6 +15,8 @@ class DiscardingFactory final : public session::RecorderFactory {
  public:
   [[nodiscard]] absl::StatusOr<std::unique_ptr<session::TerminalRecorder>> OpenTerminal(
       const session::RecordingInfo& info) override;
+  [[nodiscard]] absl::StatusOr<std::unique_ptr<session::GraphicalRecorder>> OpenGraphical(
+      const session::RecordingInfo& info) override;
   [[nodiscard]] absl::Status Ready() override { return absl::OkStatus(); }
 };
 

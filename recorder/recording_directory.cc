@@ -78,7 +78,7 @@ absl::Status RecordingDirectory::Ready() {
 
 absl::StatusOr<std::unique_ptr<SealedStream>> RecordingDirectory::Open(
     const session::RecordingInfo& info, const RecordingFormat& format,
-    std::unique_ptr<ChunkEncoder> encoder) {
+    std::unique_ptr<ChunkEncoder> encoder, size_t buffer_cap) {
   if (!ValidSessionId(info.session_id)) {
     return absl::InvalidArgumentError("recording: invalid session id");
   }
@@ -128,7 +128,7 @@ absl::StatusOr<std::unique_ptr<SealedStream>> RecordingDirectory::Open(
     return refused(sealer.status());
   }
   BufferedFileOptions file_opts;
-  file_opts.buffer_cap = options_.buffer_cap;
+  file_opts.buffer_cap = buffer_cap != 0 ? buffer_cap : options_.buffer_cap;
   file_opts.max_bytes = options_.max_recording_bytes;
   file_opts.sealer = std::move(*sealer);
   file_opts.encoder = std::move(encoder);

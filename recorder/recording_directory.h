@@ -5,8 +5,8 @@
 // 0700, files 0600, created with O_EXCL so that an existing recording is
 // never overwritten. Every recording is sealed (docs/recordings.md):
 // checkpoints in <id>.seal while it is written, a signed manifest naming
-// its media type when it ends. A format's factory (AsciicastFactory; the
-// graphical one next) opens its streams here and wraps them in its writer.
+// its media type when it ends. A format's factory (AsciicastFactory, for
+// terminal and graphical recordings) opens its streams here and wraps them in its writer.
 //
 // Thread-safe. Owns one WriterPool shared by all its streams; streams keep
 // the pool alive, so they may outlive the directory (the clock, the signer
@@ -57,10 +57,11 @@ class RecordingDirectory {
   // turns the writer's records into the file's bytes. Fails if Ready()
   // does, if info.session_id is not 1-64 characters of [A-Za-z0-9_-], if
   // the format is not valid, if the observer refuses it, or if the file
-  // already exists (AlreadyExists).
+  // already exists (AlreadyExists). `buffer_cap` (0: the directory's)
+  // lets a format whose records are large (graphical) buffer more.
   [[nodiscard]] absl::StatusOr<std::unique_ptr<SealedStream>> Open(
       const session::RecordingInfo& info, const RecordingFormat& format,
-      std::unique_ptr<ChunkEncoder> encoder);
+      std::unique_ptr<ChunkEncoder> encoder, size_t buffer_cap = 0);
 
   // Where a recording of `info` in `format` starting at `start` goes.
   std::string PathFor(const session::RecordingInfo& info, TimePoint start,

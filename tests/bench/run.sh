@@ -5,6 +5,7 @@ BUILD=${1:-build}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 "$ROOT/$BUILD/tests/bench/bench_foundation"
 "$ROOT/$BUILD/tests/bench/bench_recorder"
+"$ROOT/$BUILD/tests/bench/bench_graphical"
 "$ROOT/$BUILD/tests/bench/bench_recordings"
 "$ROOT/$BUILD/tests/bench/bench_ssh"
 "$ROOT/$BUILD/tests/bench/bench_login"
