@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <filesystem>
 #include <fstream>
 #include <cstdlib>
 #include <functional>
@@ -30,6 +31,8 @@
 
 #include "agentless/vnc/vnc_listener.h"
 #include "broker/core/target_vault.h"
+#include "recorder/graphical/graphical_reader.h"
+#include "recorder/verifier.h"
 #include "tests/agentless/vnc/fake_graphical_recorder.h"
 #include "tests/agentless/vnc/fake_redeemer.h"
 #include "tests/agentless/vnc/xvnc_fixture.h"
@@ -225,7 +228,7 @@ class VncRelayTest : public ::testing::Test {
       ASSERT_TRUE(s.ok());
       ASSERT_TRUE(core::SetTargetSecret(b.targets(), b.secret_box(), req, *s).ok()) << t.name;
     }
-    vnc::VncServices s;
+    vnc::VncServices& s = services_;
     s.settings.host = "127.0.0.1";
     s.settings.port = 0;
     s.settings.auth_timeout = 30s;
@@ -319,6 +322,7 @@ class VncRelayTest : public ::testing::Test {
   int tickets_ = 0;
   FakeRecorderFactory recorders_;
   std::unique_ptr<XvncFixture> xvnc_;
+  vnc::VncServices services_;
   std::unique_ptr<vnc::VncListener> listener_;
 };
 
@@ -815,6 +819,62 @@ TEST_F(VncRelayTest, X11vncThroughTheBrokerEqualsDirect) {
     for (size_t i = 3; i < fb.size(); i += 4) fb[i] = 0;
     EXPECT_TRUE(fb == v.Bgrx()) << "the recorder's framebuffer differs from the viewer's";
   }
+}
+
+
+TEST_F(VncRelayTest, TheBrokersGraphicalRecordingReplaysWhatTheViewerSawAndVerifies) {
+  // The broker's own recorder factory (sealed .pgr recordings).
+  vnc::VncServices s = services_;
+  s.session.recorders = &env_.broker().recorders();
+  vnc::VncListener real(s);
+  ASSERT_TRUE(real.Start().ok());
+  std::string seen;
+  {
+    ViewerClient v;
+    ASSERT_TRUE(v.Connect(real.port(), Ticket("hmi-07"), "zrle raw").ok());
+    ASSERT_TRUE(v.SendKey(0x61, true));
+    ASSERT_TRUE(v.SendKey(0x61, false));
+    ASSERT_TRUE(v.Refresh().ok());
+    v.Pump(300ms);
+    seen = v.Bgrx();
+  }
+  ASSERT_TRUE(WaitRow("session.end"));
+  real.Stop();
+  std::string path;
+  for (int i = 0; i < 100 && path.empty(); ++i) {
+    for (auto& e : std::filesystem::recursive_directory_iterator(env_.broker().config().RecordingsDir()))
+      if (e.path().extension() == ".pgr") path = e.path().string();
+    if (path.empty()) std::this_thread::sleep_for(50ms);
+  }
+  ASSERT_FALSE(path.empty()) << "no .pgr recording was written";
+  recorder::VerifyRequest vr;
+  vr.recording_path = path;
+  vr.public_key_raw = env_.broker().recording_signer().RecordingPublicKey();
+  recorder::VerifyReport rep;
+  for (int i = 0; i < 100; ++i) {  // the manifest is written at close, off the session thread
+    rep = recorder::VerifyRecording(vr);
+    if (rep.verdict == recorder::Verdict::kValid) break;
+    std::this_thread::sleep_for(50ms);
+  }
+  EXPECT_EQ(rep.verdict, recorder::Verdict::kValid) << rep.message;
+  auto reader = recorder::GraphicalReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  recorder::VideoFrame f;
+  std::string last;
+  for (;;) {
+    auto more = (*reader)->Next(&f);
+    ASSERT_TRUE(more.ok()) << more.status();
+    if (!*more) break;
+    last.clear();
+    for (int y = 0; y < f.height; ++y) last.append(reinterpret_cast<const char*>(f.bgra + y * f.stride), f.width * 4);
+  }
+  ASSERT_EQ(f.width, 640);
+  for (size_t i = 3; i < last.size(); i += 4) last[i] = 0;
+  EXPECT_TRUE(last == seen) << "the recording's last picture differs from the viewer's screen";
+  bool key = false;
+  for (const auto& e : (*reader)->input_events())
+    key |= e.kind == recorder::GraphicalInputEvent::Kind::kKey;
+  EXPECT_TRUE(key);
 }
 
 }  // namespace
