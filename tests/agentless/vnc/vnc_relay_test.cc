@@ -191,7 +191,9 @@ class VncRelayTest : public ::testing::Test {
       GTEST_SKIP() << "Xtigervnc / tigervncpasswd not installed (.ci/deps.sh installs "
                       "tigervnc-standalone-server and tigervnc-tools)";
     ASSERT_TRUE(env_.ok()) << env_.init_status();
-    xvnc_ = std::make_unique<XvncFixture>(XvncOptions{kHmiPassword});
+    XvncOptions xo;
+    xo.password = kHmiPassword;
+    xvnc_ = std::make_unique<XvncFixture>(xo);
     ASSERT_TRUE(xvnc_->Start().ok()) << xvnc_->log();
     ASSERT_TRUE(xvnc_->StartClient({"/usr/bin/xlogo", "-geometry", "300x200+20+20"}, "xlogo.log")
                     .ok());

@@ -37,6 +37,7 @@ struct ClientState {
   std::string password;
   std::string encodings;
   bool frame_done = false;
+  long frames = 0;
 };
 
 ClientState* StateOf(rfbClient* c) {
@@ -44,7 +45,10 @@ ClientState* StateOf(rfbClient* c) {
 }
 
 char* GetPassword(rfbClient* c) { return strdup(StateOf(c)->password.c_str()); }
-void Finished(rfbClient* c) { StateOf(c)->frame_done = true; }
+void Finished(rfbClient* c) {
+  StateOf(c)->frame_done = true;
+  ++StateOf(c)->frames;
+}
 
 }  // namespace
 
@@ -85,6 +89,7 @@ absl::Status XvncFixture::Start() {
                                      std::to_string(options_.depth), "-AlwaysShared",
                                      "-nolisten", "tcp"};
     argv.insert(argv.end(), sec.begin(), sec.end());
+    argv.insert(argv.end(), options_.extra_args.begin(), options_.extra_args.end());
     auto pid = SpawnServer(argv, dir_.Join("xvnc.log"));
     if (!pid.ok()) return pid.status();
     pid_ = *pid;
@@ -190,23 +195,40 @@ absl::Status ViewerClient::Connect(int port, const std::string& password,
   while (!state->frame_done) {
     if (std::chrono::steady_clock::now() > deadline)
       return absl::DeadlineExceededError("no full update");
-    if (!Pump(std::chrono::milliseconds(50))) return absl::UnavailableError("connection lost");
+    if (!PumpOnce()) return absl::UnavailableError("connection lost");
   }
+  first_frame_ = std::chrono::steady_clock::now();
+  // A server may answer SetEncodings with a pseudo-encoding-only update
+  // (a desktop size) before the pixels: take what follows too.
+  if (!Pump(std::chrono::milliseconds(150))) return absl::UnavailableError("connection lost");
   return absl::OkStatus();
 }
 
 absl::Status ViewerClient::Refresh(std::chrono::milliseconds timeout) {
   if (client_ == nullptr) return absl::FailedPreconditionError("not connected");
+  return Update(0, 0, client_->width, client_->height, timeout);
+}
+
+absl::Status ViewerClient::Update(int x, int y, int w, int h, std::chrono::milliseconds timeout) {
+  if (client_ == nullptr) return absl::FailedPreconditionError("not connected");
   StateOf(client_)->frame_done = false;
-  if (!SendFramebufferUpdateRequest(client_, 0, 0, client_->width, client_->height, FALSE))
+  if (!SendFramebufferUpdateRequest(client_, x, y, w, h, FALSE))
     return absl::UnavailableError("send failed");
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (!StateOf(client_)->frame_done) {
     if (std::chrono::steady_clock::now() > deadline)
       return absl::DeadlineExceededError("no full update");
-    if (!Pump(std::chrono::milliseconds(50))) return absl::UnavailableError("connection lost");
+    if (!PumpOnce()) return absl::UnavailableError("connection lost");
   }
   return absl::OkStatus();
+}
+
+bool ViewerClient::PumpOnce() {
+  if (client_ == nullptr || !connected_) return false;
+  const int n = client_->buffered > 0 ? 1 : WaitForMessage(client_, 10000);
+  if (n < 0) return connected_ = false;
+  if (n > 0 && !HandleRFBServerMessage(client_)) return connected_ = false;
+  return true;
 }
 
 bool ViewerClient::Pump(std::chrono::milliseconds d) {
@@ -221,6 +243,8 @@ bool ViewerClient::Pump(std::chrono::milliseconds d) {
   } while (std::chrono::steady_clock::now() < deadline);
   return true;
 }
+
+long ViewerClient::updates() const { return client_ ? StateOf(client_)->frames : 0; }
 
 int ViewerClient::width() const { return client_ ? client_->width : 0; }
 int ViewerClient::height() const { return client_ ? client_->height : 0; }

@@ -34,6 +34,7 @@ struct XvncOptions {
   bool x11vnc = false;
   std::string geometry = "640x480";
   int depth = 24;
+  std::vector<std::string> extra_args;  // appended to Xtigervnc's command line
 };
 
 class XvncFixture {
@@ -86,12 +87,20 @@ class ViewerClient {
   std::string last_error() const;
   // Requests a full update and reads until it arrived.
   [[nodiscard]] absl::Status Refresh(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Requests a non-incremental update of one rectangle and reads until an
+  // update has arrived.
+  [[nodiscard]] absl::Status Update(int x, int y, int w, int h,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
   // Reads whatever arrives for `d`. False if the connection broke.
   bool Pump(std::chrono::milliseconds d);
   // SHA-256 (hex) of the framebuffer (32 bits: R, G, B with the 4th byte zeroed).
   std::string Hash() const;
   // The framebuffer as B, G, R, unused pixels (the recorder's layout; 32 bits only).
   std::string Bgrx() const;
+  // When Connect() saw its first whole FramebufferUpdate.
+  std::chrono::steady_clock::time_point first_frame() const { return first_frame_; }
+  // FramebufferUpdates received so far.
+  long updates() const;
   int width() const;
   int height() const;
   bool SendKey(uint32_t keysym, bool down);
@@ -101,7 +110,10 @@ class ViewerClient {
   bool connected() const { return connected_; }
 
  private:
+  // Handles at most one server message (waits up to 10 ms for one).
+  bool PumpOnce();
   int bpp_ = 32;
+  std::chrono::steady_clock::time_point first_frame_{};
   _rfbClient* client_ = nullptr;
   bool connected_ = false;
 };
