@@ -221,6 +221,8 @@ Decision Decide(const std::map<std::string, Role>& roles, const AccessRequest& r
         d.require_approval = role.options.require_approval;
         d.record_input = role.options.record_input;
         d.exec = role.options.exec;
+        d.view_only = role.options.view_only;
+        d.clipboard = role.options.clipboard;
         return d;
       }
       failure = std::move(m.failure);

@@ -74,6 +74,8 @@ struct Decision {
   bool require_approval = false;
   bool record_input = false;
   bool exec = true;  // false: exec requests refused (see RoleOptions::exec)
+  bool view_only = false;                    // graphical: input dropped
+  Clipboard clipboard = Clipboard::kNone;    // graphical: clipboard direction
 };
 
 // `roles` is the full role table keyed by role name.

@@ -82,6 +82,26 @@ absl::StatusOr<FileTransfer> ParseFileTransfer(std::string_view s) {
       "unknown file_transfer '{}' (expected one of: none, download, upload, both)", Printable(s)));
 }
 
+std::string_view ClipboardName(Clipboard c) {
+  switch (c) {
+    case Clipboard::kNone: return "none";
+    case Clipboard::kToTarget: return "to_target";
+    case Clipboard::kFromTarget: return "from_target";
+    case Clipboard::kBoth: return "both";
+  }
+  return "?";
+}
+
+absl::StatusOr<Clipboard> ParseClipboard(std::string_view s) {
+  for (Clipboard c :
+       {Clipboard::kNone, Clipboard::kToTarget, Clipboard::kFromTarget, Clipboard::kBoth}) {
+    if (s == ClipboardName(c)) return c;
+  }
+  return absl::InvalidArgumentError(fmt::format(
+      "unknown clipboard '{}' (expected one of: none, to_target, from_target, both)",
+      Printable(s)));
+}
+
 std::string_view TransferDirectionName(TransferDirection d) {
   return d == TransferDirection::kDownload ? "download" : "upload";
 }

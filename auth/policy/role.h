@@ -31,6 +31,13 @@ enum class FileTransfer { kNone, kDownload, kUpload, kBoth };
 std::string_view FileTransferName(FileTransfer f);
 [[nodiscard]] absl::StatusOr<FileTransfer> ParseFileTransfer(std::string_view s);
 
+// Clipboard text a graphical (VNC/RDP) session may carry: none, viewer to
+// target, target to viewer, or both ways.
+enum class Clipboard { kNone, kToTarget, kFromTarget, kBoth };
+// "none", "to_target", "from_target", "both".
+std::string_view ClipboardName(Clipboard c);
+[[nodiscard]] absl::StatusOr<Clipboard> ParseClipboard(std::string_view s);
+
 enum class TransferDirection { kDownload, kUpload };
 std::string_view TransferDirectionName(TransferDirection d);
 // True iff `granted` permits a transfer in `dir`.
@@ -97,6 +104,11 @@ struct RoleOptions {
   // false: exec requests are refused (shells still allowed). The command
   // `scp -O` sends (scp -t|-f PATH) is governed by file_transfer instead.
   bool exec = true;
+  // Graphical sessions (VNC/RDP): true drops the user's keyboard and pointer
+  // input (they may only watch); `clipboard` says which way clipboard text
+  // may go (default none).
+  bool view_only = false;
+  Clipboard clipboard = Clipboard::kNone;
   bool operator==(const RoleOptions&) const = default;
 };
 inline constexpr std::chrono::seconds kMaxSessionLimit{7 * 24 * 3600};

@@ -365,7 +365,8 @@ absl::StatusOr<RoleAllow> RoleReader::Allow(const YAML::Node& n, int line) const
 }
 
 absl::StatusOr<RoleOptions> RoleReader::Options(const YAML::Node& n, int line) const {
-  auto fields = Fields(n, line, "options", {"max_session", "require_approval", "record_input", "exec"});
+  auto fields = Fields(n, line, "options", {"max_session", "require_approval", "record_input", "exec", "view_only",
+                                          "clipboard"});
   if (!fields.ok()) return fields.status();
   RoleOptions options;
   for (const Field& f : *fields) {
@@ -379,11 +380,18 @@ absl::StatusOr<RoleOptions> RoleReader::Options(const YAML::Node& n, int line) c
         return Error(f.line, path, fmt::format("'{}' exceeds the 7 day limit", Printable(*s)));
       }
       options.max_session = *d;
+    } else if (f.key == "clipboard") {
+      auto s = Scalar(f.value, f.line, path);
+      if (!s.ok()) return s.status();
+      auto c = ParseClipboard(*s);
+      if (!c.ok()) return Error(f.line, path, std::string(c.status().message()));
+      options.clipboard = *c;
     } else {
       auto b = Bool(f.value, f.line, path);
       if (!b.ok()) return b.status();
       (f.key == "require_approval" ? options.require_approval
        : f.key == "exec"           ? options.exec
+       : f.key == "view_only"      ? options.view_only
                                    : options.record_input) = *b;
     }
   }

@@ -83,6 +83,9 @@ std::string RoleToYaml(const Role& role) {
   out += fmt::format("  require_approval: {}\n", o.require_approval);
   out += fmt::format("  record_input: {}\n", o.record_input);
   if (!o.exec) out += "  exec: false\n";
+  if (o.view_only) out += "  view_only: true\n";
+  if (o.clipboard != Clipboard::kNone)
+    out += fmt::format("  clipboard: {}\n", ClipboardName(o.clipboard));
   if (role.deny) {
     out += "deny:\n";
     out += "  targets: " + Selector(role.deny->targets) + "\n";

@@ -58,6 +58,7 @@ absl::Status ApiServer::Start() {
   services_.push_back(std::make_unique<AuditServiceImpl>(broker_));
   services_.push_back(std::make_unique<CaServiceImpl>(broker_));
   services_.push_back(std::make_unique<SessionServiceImpl>(broker_));
+  services_.push_back(std::make_unique<AccessServiceImpl>(broker_));
   services_.push_back(std::make_unique<KeyServiceImpl>(broker_));
   services_.push_back(std::make_unique<RecordingServiceImpl>(broker_));
 

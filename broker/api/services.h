@@ -5,6 +5,7 @@
 
 #include "broker/api/api_common.h"
 #include "broker/core/broker.h"
+#include "portcullis/v1/access.grpc.pb.h"
 #include "portcullis/v1/audit.grpc.pb.h"
 #include "portcullis/v1/auth.grpc.pb.h"
 #include "portcullis/v1/ca.grpc.pb.h"
@@ -127,6 +128,16 @@ class KeyServiceImpl final : public v1::KeyService::Service {
   // own name), or, for an admin, another existing user. PermissionDenied
   // for a non-admin naming someone else; NotFound for an unknown user.
   absl::StatusOr<std::string> Owner(const Caller& caller, const std::string& requested);
+  core::Broker& b_;
+};
+
+class AccessServiceImpl final : public v1::AccessService::Service {
+ public:
+  explicit AccessServiceImpl(core::Broker& b) : b_(b) {}
+  grpc::Status Access(grpc::ServerContext*, const v1::AccessRequest*,
+                      v1::AccessResponse*) override;
+
+ private:
   core::Broker& b_;
 };
 

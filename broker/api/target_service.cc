@@ -15,17 +15,43 @@ absl::StatusOr<policy::Protocol> ProtocolOf(const store::TargetRecord& t) {
 v1::TargetAuth AuthToProto(std::string_view auth) {
   if (auth == "password") return v1::TARGET_AUTH_PASSWORD;
   if (auth == "key") return v1::TARGET_AUTH_KEY;
+  if (auth == "none") return v1::TARGET_AUTH_NONE;
   return v1::TARGET_AUTH_CERTIFICATE;
 }
 
-absl::StatusOr<std::string> AuthFromProto(v1::TargetAuth auth) {
+// The target's auth mode; unspecified = certificate, for vnc password.
+// vnc takes password or none only; none is for vnc only.
+absl::StatusOr<std::string> AuthFromProto(v1::TargetAuth auth, policy::Protocol protocol) {
+  const bool vnc = protocol == policy::Protocol::kVnc;
   switch (auth) {
-    case v1::TARGET_AUTH_UNSPECIFIED:
-    case v1::TARGET_AUTH_CERTIFICATE: return std::string("certificate");
+    case v1::TARGET_AUTH_UNSPECIFIED: return std::string(vnc ? "password" : "certificate");
+    case v1::TARGET_AUTH_CERTIFICATE:
+      if (vnc)
+        return absl::InvalidArgumentError(
+            "vnc targets take --auth password (VncAuth with a vaulted password) or --auth none");
+      return std::string("certificate");
     case v1::TARGET_AUTH_PASSWORD: return std::string("password");
-    case v1::TARGET_AUTH_KEY: return std::string("key");
-    default: return absl::InvalidArgumentError("--auth must be certificate, password or key");
+    case v1::TARGET_AUTH_KEY:
+      if (vnc)
+        return absl::InvalidArgumentError(
+            "vnc targets take --auth password (VncAuth with a vaulted password) or --auth none");
+      return std::string("key");
+    case v1::TARGET_AUTH_NONE:
+      if (!vnc) return absl::InvalidArgumentError("--auth none applies to vnc targets only");
+      return std::string("none");
+    default:
+      return absl::InvalidArgumentError("--auth must be certificate, password, key or none");
   }
+}
+
+// Why the broker->target leg of `t` uses weak or no crypto; "" if it does not.
+std::string WeakCryptoReason(const store::TargetRecord& t) {
+  if (t.crypto_profile == "legacy") return "legacy SSH algorithms (--crypto legacy)";
+  if (t.protocol == "vnc" && t.auth == "none")
+    return "VNC without authentication (None): unauthenticated and unencrypted";
+  if (t.protocol == "vnc")
+    return "VNC password (VncAuth): DES challenge-response, unencrypted";
+  return "";
 }
 
 void FillSecretInfo(const store::TargetSecretInfo& i, v1::TargetSecretInfo* out) {
@@ -61,6 +87,7 @@ void FillTarget(const store::TargetRecord& t, v1::Target* out) {
                                                : v1::CRYPTO_PROFILE_MODERN);
   SetTimestamp(t.created_at, out->mutable_created_at());
   out->set_auth(AuthToProto(t.auth));
+  out->set_weak_crypto(WeakCryptoReason(t));
 }
 
 bool Visible(core::Broker& b, const Caller& c, const store::TargetRecord& t) {
@@ -105,7 +132,7 @@ grpc::Status TargetServiceImpl::AddTarget(grpc::ServerContext* ctx, const v1::Ad
     }
     t.crypto_profile = "legacy";
   }
-  auto auth = AuthFromProto(req->auth());
+  auto auth = AuthFromProto(req->auth(), *protocol);
   if (!auth.ok()) return ToGrpc(auth.status());
   if (*auth != "certificate" && *protocol == policy::Protocol::kTcp) {
     return ToGrpc(absl::InvalidArgumentError("tcp targets take no login: --auth certificate"));
@@ -135,7 +162,7 @@ grpc::Status TargetServiceImpl::ListTargets(grpc::ServerContext* ctx,
   auto all = b_.targets().List();
   if (!all.ok()) return ToGrpc(all.status());
   for (const auto& t : *all) {
-    if (req->weak_crypto() && t.crypto_profile != "legacy") continue;
+    if (req->weak_crypto() && WeakCryptoReason(t).empty()) continue;
     if (!Visible(b_, *caller, t)) continue;
     FillTarget(t, resp->add_targets());
   }
@@ -206,6 +233,25 @@ grpc::Status TargetServiceImpl::SetTargetSecret(grpc::ServerContext* ctx,
     return ToGrpc(absl::InvalidArgumentError(
         fmt::format("target {} speaks ssh: give the account with --login", req->name())));
   }
+  std::string warning;
+  if (target->protocol == "vnc") {
+    // VNC has no login: the password is vaulted under the empty login,
+    // which is what admission opens for a vnc target.
+    if (!req->login().empty() || !req->domain().empty()) {
+      return ToGrpc(absl::InvalidArgumentError(fmt::format(
+          "target {} speaks vnc, which has no login: drop --login and --domain", req->name())));
+    }
+    if (kind != core::SecretKind::kPassword) {
+      return ToGrpc(absl::InvalidArgumentError(fmt::format(
+          "target {} speaks vnc: VNC takes a password (--password-stdin), not a key",
+          req->name())));
+    }
+    if (secret.ok() && secret->size() > 8) {
+      warning = fmt::format(
+          "VNC passwords carry 8 characters: {} will only be checked against the first 8",
+          req->name());
+    }
+  }
   core::SetTargetSecretRequest set;
   set.target = req->name();
   set.login = req->login();
@@ -230,6 +276,7 @@ grpc::Status TargetServiceImpl::SetTargetSecret(grpc::ServerContext* ctx,
   info.set_at = set.now;
   info.set_by = set.set_by;
   FillSecretInfo(info, resp->mutable_secret());
+  resp->set_warning(warning);
   return grpc::Status::OK;
 }
 

@@ -24,5 +24,6 @@ void RegisterCaCommands(CLI::App& app, CliContext& ctx, int* rc);
 void RegisterSessionCommands(CLI::App& app, CliContext& ctx, int* rc);
 void RegisterKeyCommands(CLI::App& app, CliContext& ctx, int* rc);
 void RegisterRecordingCommands(CLI::App& app, CliContext& ctx, int* rc);
+void RegisterAccessCommands(CLI::App& app, CliContext& ctx, int* rc);
 
 }  // namespace portcullis::cli

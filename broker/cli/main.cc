@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   RegisterSessionCommands(app, ctx, &rc);
   RegisterKeyCommands(app, ctx, &rc);
   RegisterRecordingCommands(app, ctx, &rc);
+  RegisterAccessCommands(app, ctx, &rc);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -27,6 +27,7 @@ const char* AuthText(v1::TargetAuth a) {
   switch (a) {
     case v1::TARGET_AUTH_PASSWORD: return "password";
     case v1::TARGET_AUTH_KEY: return "key";
+    case v1::TARGET_AUTH_NONE: return "none";
     default: return "certificate";
   }
 }
@@ -79,7 +80,7 @@ void RegisterSecretCommands(CLI::App* targets, CliContext& ctx, int* rc) {
   auto* set = targets->add_subcommand(
       "set-secret", "Vault the password or private key the broker logs in with (admin)");
   set->add_option("name", a->name, "Target name")->required();
-  set->add_option("--login", a->login, "Account on the target (ssh: required)");
+  set->add_option("--login", a->login, "Account on the target (ssh: required; vnc: none)");
   set->add_option("--domain", a->domain, "Windows domain (RDP)");
   auto* pw = set->add_flag("--password-stdin", a->password_stdin,
                            "Read the password from stdin (one line)");
@@ -122,6 +123,7 @@ void RegisterSecretCommands(CLI::App* targets, CliContext& ctx, int* rc) {
     if (!ok) return;
     std::cout << "secret for " << (a->login.empty() ? "(no login)" : a->login) << " on "
               << a->name << " set (" << (a->password_stdin ? "password" : "key") << ")\n";
+    if (!resp.warning().empty()) std::cerr << "portcullis: warning: " << resp.warning() << "\n";
     *rc = kExitOk;
   });
 
@@ -168,7 +170,7 @@ void RegisterTargetCommands(CLI::App& app, CliContext& ctx, int* rc) {
   targets->require_subcommand(1);
 
   struct AddArgs {
-    std::string name, address, protocol, host_key, crypto = "modern", auth = "certificate";
+    std::string name, address, protocol, host_key, crypto = "modern", auth;
     std::vector<std::string> labels;
   };
   auto a = std::make_shared<AddArgs>();
@@ -184,9 +186,10 @@ void RegisterTargetCommands(CLI::App& app, CliContext& ctx, int* rc) {
   add->add_option("--crypto", a->crypto, "modern|legacy (legacy: old RTUs, broker->target only)")
       ->check(CLI::IsMember({"modern", "legacy"}));
   add->add_option("--auth", a->auth,
-                  "certificate|password|key: how the broker logs in (default certificate; "
-                  "password and key use a secret from `targets set-secret`)")
-      ->check(CLI::IsMember({"certificate", "password", "key"}));
+                  "certificate|password|key|none: how the broker logs in (default certificate; "
+                  "vnc: password (VncAuth) or none; password and key use a secret from "
+                  "`targets set-secret`)")
+      ->check(CLI::IsMember({"certificate", "password", "key", "none"}));
   add->callback([&ctx, rc, a] {
     v1::AddTargetRequest req;
     req.set_name(a->name);
@@ -204,31 +207,51 @@ void RegisterTargetCommands(CLI::App& app, CliContext& ctx, int* rc) {
     }
     req.set_host_key(a->host_key);
     req.set_crypto(a->crypto == "legacy" ? v1::CRYPTO_PROFILE_LEGACY : v1::CRYPTO_PROFILE_MODERN);
-    req.set_auth(a->auth == "password" ? v1::TARGET_AUTH_PASSWORD
-                 : a->auth == "key"    ? v1::TARGET_AUTH_KEY
-                                       : v1::TARGET_AUTH_CERTIFICATE);
+    req.set_auth(a->auth == "password"      ? v1::TARGET_AUTH_PASSWORD
+                 : a->auth == "key"         ? v1::TARGET_AUTH_KEY
+                 : a->auth == "none"        ? v1::TARGET_AUTH_NONE
+                 : a->auth == "certificate" ? v1::TARGET_AUTH_CERTIFICATE
+                                            : v1::TARGET_AUTH_UNSPECIFIED);
     auto stub = ctx.Stub<v1::TargetService>(rc);
     v1::AddTargetResponse resp;
     if (!stub || !ctx.Rpc([&](auto* c) { return stub->AddTarget(c, req, &resp); }, rc)) return;
     std::cout << "target " << resp.target().name() << " added (" << resp.target().address()
-              << ", " << ProtocolText(resp.target().protocol()) << ")\n";
+              << ", " << ProtocolText(resp.target().protocol()) << ", auth "
+              << AuthText(resp.target().auth()) << ")\n";
+    if (!resp.target().weak_crypto().empty()) {
+      std::cerr << "portcullis: note: the broker->target leg of " << resp.target().name()
+                << " uses weak crypto: " << resp.target().weak_crypto() << "\n";
+    }
     *rc = kExitOk;
   });
 
   auto weak = std::make_shared<bool>(false);
   auto* ls = targets->add_subcommand("ls", "List the targets you may reach (admins: all)");
-  ls->add_flag("--weak-crypto", *weak, "Only targets that need legacy SSH algorithms");
+  ls->add_flag("--weak-crypto", *weak,
+               "Only targets whose broker->target leg uses weak or no crypto (legacy SSH, "
+               "VNC with VncAuth or None), with the reason");
   ls->callback([&ctx, rc, weak] {
     auto stub = ctx.Stub<v1::TargetService>(rc);
     v1::ListTargetsRequest req;
     req.set_weak_crypto(*weak);
     v1::ListTargetsResponse resp;
     if (!stub || !ctx.Rpc([&](auto* c) { return stub->ListTargets(c, req, &resp); }, rc)) return;
+    if (*weak) {
+      std::printf("%-20s %-8s %-24s %s\n", "NAME", "PROTO", "ADDRESS", "WHY");
+      for (const auto& t : resp.targets()) {
+        std::printf("%-20s %-8s %-24s %s\n", t.name().c_str(), ProtocolText(t.protocol()),
+                    t.address().c_str(), t.weak_crypto().c_str());
+      }
+      *rc = kExitOk;
+      return;
+    }
     std::printf("%-20s %-8s %-24s %-8s %s\n", "NAME", "PROTO", "ADDRESS", "CRYPTO", "LABELS");
     for (const auto& t : resp.targets()) {
       std::printf("%-20s %-8s %-24s %-8s %s\n", t.name().c_str(), ProtocolText(t.protocol()),
                   t.address().c_str(),
-                  t.crypto() == v1::CRYPTO_PROFILE_LEGACY ? "legacy" : "modern",
+                  t.crypto() == v1::CRYPTO_PROFILE_LEGACY ? "legacy"
+                  : t.weak_crypto().empty()              ? "modern"
+                                                         : "weak",
                   LabelsText(t).c_str());
     }
     *rc = kExitOk;
@@ -258,10 +281,11 @@ void RegisterTargetCommands(CLI::App& app, CliContext& ctx, int* rc) {
       if (!sec.domain().empty()) std::cout << ", domain " << sec.domain();
       std::cout << ")\n";
     }
+    if (!t.weak_crypto().empty()) std::cout << "weak:     " << t.weak_crypto() << "\n";
     if (t.auth() != v1::TARGET_AUTH_CERTIFICATE && t.auth() != v1::TARGET_AUTH_UNSPECIFIED &&
-        t.secrets().empty()) {
+        t.auth() != v1::TARGET_AUTH_NONE && t.secrets().empty()) {
       std::cout << "secrets:  (none vaulted: `portcullis targets set-secret " << t.name()
-                << " --login L ...`)\n";
+                << (t.protocol() == v1::PROTOCOL_VNC ? " --password-stdin`)\n" : " --login L ...`)\n");
     }
     *rc = kExitOk;
   });

@@ -6,6 +6,7 @@
 #include "auth/ca/ed25519_key.h"
 #include "broker/common/absl_fmt.h"
 #include "broker/common/files.h"
+#include "broker/common/vnc_des.h"
 #include "recorder/asciicast_factory.h"
 #include "recorder/discarding_factory.h"
 
@@ -111,6 +112,9 @@ absl::StatusOr<std::unique_ptr<Broker>> Broker::Open(const config::BrokerConfig&
   adm.recorders = b->recorders_.get();
   adm.clock = clock;
   b->admitter_ = std::make_unique<session::Admitter>(adm);
+  b->tickets_ = std::make_unique<TicketStore>(b->audit_.get(), clock);
+  if (auto st = VncDesAvailable(); !st.ok())
+    spdlog::warn("portcullisd: {}; VNC tickets cannot be issued", st.message());
   return b;
 }
 

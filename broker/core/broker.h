@@ -17,6 +17,7 @@
 #include "broker/core/recording_catalogue.h"
 #include "broker/core/role_table.h"
 #include "broker/core/store_target_directory.h"
+#include "broker/core/ticket_store.h"
 #include "broker/core/token_manager.h"
 #include "broker/session/admission.h"
 #include "broker/session/recorder.h"
@@ -75,6 +76,10 @@ class Broker {
   session::TargetDirectory& target_directory() { return *target_directory_; }
   // The one admission step of every access path.
   session::Admitter& admitter() { return *admitter_; }
+  // Connection tickets (in memory): the Access RPC issues them, the VNC
+  // (and RDP) listeners redeem them through ticket_redeemer().
+  TicketStore& tickets() { return *tickets_; }
+  session::TicketRedeemer& ticket_redeemer() { return *tickets_; }
 
  private:
   Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<store::Database> db,
@@ -102,6 +107,7 @@ class Broker {
   std::unique_ptr<session::RecorderFactory> recorders_;
   std::unique_ptr<StoreTargetDirectory> target_directory_;
   std::unique_ptr<session::Admitter> admitter_;
+  std::unique_ptr<TicketStore> tickets_;
 };
 
 }  // namespace portcullis::core

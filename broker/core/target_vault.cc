@@ -142,6 +142,11 @@ absl::Status SetTargetSecret(store::TargetRepo& targets, const auth::SecretBox& 
         "needs no secret; add the target with --auth password or --auth key to vault one",
         req.target));
   }
+  if (t->auth == "none") {
+    return absl::FailedPreconditionError(fmt::format(
+        "target {} uses no authentication (--auth none): there is no secret to vault",
+        req.target));
+  }
   if (t->auth != AuthModeFor(req.kind)) {
     return absl::FailedPreconditionError(fmt::format(
         "target {} uses --auth {}: give {}", req.target, t->auth,

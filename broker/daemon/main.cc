@@ -104,6 +104,10 @@ int RunDaemon(const std::string& config_path, bool benchmark_unrecorded) {
       return Fail(st);
     }
   }
+  // The VNC listener (listen.vnc) is built from the broker's services like
+  // the SSH one; it redeems the tickets `portcullis access` issues through
+  // (*broker)->ticket_redeemer() (a session::TicketRedeemer&, the broker's
+  // TicketStore), then admits with (*broker)->admitter().
   spdlog::info("portcullisd ready: api={}:{} ssh={} data_dir={}", cfg->grpc.host, api.port(),
                cfg->ssh.enabled() ? cfg->ssh.ToString() : "off", cfg->data_dir);
 

@@ -157,12 +157,16 @@ absl::Status Admitter::AcceptHostKey(const AdmissionRequest& r, const Admission&
 
 absl::StatusOr<SecretBytes> Admitter::OpenSecret(const AdmissionRequest& r,
                                                  const Admission& a) {
-  auto vaulted = s_.authority->OpenTargetSecret(a.target.name, a.login());
+  // VNC has no login: its password is vaulted under the empty login,
+  // whatever login the deciding role would default to.
+  const std::string login = a.target.protocol == "vnc" ? std::string() : a.login();
+  auto vaulted = s_.authority->OpenTargetSecret(a.target.name, login);
   if (!vaulted.ok()) return vaulted.status();
   const std::string_view kind = vaulted->kind == SecretKind::kKey ? "key" : "password";
   if (kind != a.target.auth)
     return absl::FailedPreconditionError(fmt::format(
-        "the secret vaulted for {} is a {}, the target uses {}", a.login(), kind, a.target.auth));
+        "the secret vaulted for {} is a {}, the target uses {}",
+        login.empty() ? "(no login)" : login, kind, a.target.auth));
   (void)r;
   return std::move(vaulted->secret);
 }

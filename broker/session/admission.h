@@ -96,7 +96,8 @@ class Admitter {
       bool permit_port_forwarding);
 
   // The credential step for password and key targets: the secret vaulted
-  // for the admitted login, opened by the Authority. NotFound if none is
+  // for the admitted login (for a vnc target: the empty login, VNC has
+  // none), opened by the Authority. NotFound if none is
   // vaulted; FailedPrecondition if its kind does not fit the target's auth.
   // Errors are reasons for the audit log and never quote the secret.
   [[nodiscard]] absl::StatusOr<SecretBytes> OpenSecret(const AdmissionRequest& r,

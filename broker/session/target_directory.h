@@ -21,7 +21,7 @@ struct AccessTarget {
   std::map<std::string, std::string> labels;
   std::string host_key;  // pinned host key (or certificate fingerprint); "" = not yet pinned
   std::string crypto_profile = "modern";
-  std::string auth = "certificate";  // certificate | password | key
+  std::string auth = "certificate";  // certificate | password | key | none (vnc)
 };
 
 class TargetDirectory {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "auth/policy/engine.h"
 #include "auth/policy/role.h"
 #include "broker/common/clock.h"
 
@@ -35,6 +36,10 @@ struct TicketGrant {
   std::string source;  // the address the ticket may be used from (no port)
   TimePoint issued{};
   TimePoint expires{};
+  // The admission decision the ticket was issued on (its grants: view_only,
+  // clipboard, max_session, record_input ...). The listener still admits
+  // the connection again when the ticket is redeemed.
+  policy::Decision decision;
 };
 
 class TicketRedeemer {

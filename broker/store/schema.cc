@@ -205,12 +205,24 @@ CREATE TABLE target_secrets (
 );
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations = {{
+// Version 6: `targets.auth` may be 'none' (a VNC target that asks for no
+// authentication). The column is rebuilt with the wider CHECK (a column
+// CHECK goes with its column); values carry over.
+constexpr std::string_view kV6 = R"sql(
+ALTER TABLE targets ADD COLUMN auth_v6 TEXT NOT NULL DEFAULT 'certificate'
+  CHECK (auth_v6 IN ('certificate', 'password', 'key', 'none'));
+UPDATE targets SET auth_v6 = auth;
+ALTER TABLE targets DROP COLUMN auth;
+ALTER TABLE targets RENAME COLUMN auth_v6 TO auth;
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations = {{
     {1, "initial schema: users, roles, targets, tokens, meta, audit log", kV1},
     {2, "user_keys: registered SSH public keys", kV2},
     {3, "recordings: the catalogue of session recordings", kV3},
     {4, "auth_attempts lockout counters; login generations on users and tokens", kV4},
     {5, "targets.auth and target_secrets: the credential vault", kV5},
+    {6, "targets.auth may be none (VNC without authentication)", kV6},
 }};
 
 }  // namespace

@@ -33,7 +33,7 @@ absl::Status Validate(const TargetRecord& t) {
   PC_RETURN_IF_ERROR(CheckName("crypto profile", t.crypto_profile));
   if (!IsKnownTargetAuth(t.auth)) {
     return absl::InvalidArgumentError(
-        fmt::format("target {}: auth must be certificate, password or key", t.name));
+        fmt::format("target {}: auth must be certificate, password, key or none", t.name));
   }
   PC_RETURN_IF_ERROR(CheckSize("host key", t.host_key, kMaxHostKeyBytes));
   PC_RETURN_IF_ERROR(CheckSize("vaulted secret", t.vaulted_secret_sealed, kMaxSealedBytes));
@@ -106,7 +106,7 @@ bool IsKnownProtocol(std::string_view protocol) {
 }
 
 bool IsKnownTargetAuth(std::string_view auth) {
-  return auth == "certificate" || auth == "password" || auth == "key";
+  return auth == "certificate" || auth == "password" || auth == "key" || auth == "none";
 }
 
 TargetRepo::TargetRepo(Database* db) : db_(db) {}

@@ -24,8 +24,9 @@ struct TargetRecord {
   std::map<std::string, std::string> labels;  // UTF-8 keys and values
   std::string host_key;  // pinned host key line or cert fingerprint; "" = TOFU pending
   std::string crypto_profile = "modern";
-  // How the broker logs in: "certificate" (its CA), or a vaulted "password"
-  // or "key" (target_secrets).
+  // How the broker logs in: "certificate" (its CA), a vaulted "password"
+  // or "key" (target_secrets), or "none" (a VNC target without
+  // authentication).
   std::string auth = "certificate";
   std::string vaulted_secret_sealed;  // unused (superseded by target_secrets)
   int64_t created_at = 0;             // unix seconds; 0 on Create() = now
@@ -85,7 +86,7 @@ class TargetRepo {
 
 // True for "ssh", "rdp", "vnc" and "tcp".
 bool IsKnownProtocol(std::string_view protocol);
-// True for "certificate", "password" and "key".
+// True for "certificate", "password", "key" and "none".
 bool IsKnownTargetAuth(std::string_view auth);
 
 }  // namespace portcullis::store

@@ -81,7 +81,7 @@ absl::Status BrokerFixture::WriteConfig() {
       "listen:\n"
       "  grpc: 127.0.0.1:{}\n"
       "  ssh: 127.0.0.1:{}\n"
-      "  vnc: 127.0.0.1:0\n"
+      "  vnc: 127.0.0.1:{}\n"
       "  rdp: 127.0.0.1:0\n"
       "auth:\n"
       "  token_ttl: {}\n"
@@ -92,7 +92,7 @@ absl::Status BrokerFixture::WriteConfig() {
       "log:\n"
       "  level: {}\n"
       "{}",
-      port_, options_.ssh_port, options_.token_ttl, options_.lockout_failures,
+      port_, options_.ssh_port, options_.vnc_port, options_.token_ttl, options_.lockout_failures,
       options_.argon2_memory_kib, options_.auth_extra, options_.log_level, options_.extra_config);
   return WriteWholeFile(config_path(), yaml, 0640);
 }

@@ -44,6 +44,9 @@ struct BrokerOptions {
   int port = 0;
   // listen.ssh port; 0 = the SSH listener disabled.
   int ssh_port = 0;
+  // listen.vnc port; 0 = the VNC listener disabled (`portcullis access`
+  // then refuses to issue tickets).
+  int vnc_port = 0;
   // auth.argon2_memory_kib (the fixture default is cheap).
   int argon2_memory_kib = 8192;
   // Appended to the auth: section, e.g. "  max_concurrent_logins: 4\n".

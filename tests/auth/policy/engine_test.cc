@@ -420,6 +420,30 @@ TEST(PolicyEngineTest, ExecFalseIsTheDecidingRolesGrant) {
   EXPECT_EQ(d.file_transfer, FileTransfer::kDownload);
 }
 
+TEST(PolicyEngineTest, GraphicalOptionsAreTheDecidingRolesGrant) {
+  auto roles = ParseRolesYaml(
+      "kind: role\nname: hmi-watch\nallow:\n  targets: {kind: hmi}\n  protocols: [vnc]\n"
+      "options: {view_only: true, clipboard: from_target}\n",
+      "t.yaml");
+  ASSERT_TRUE(roles.ok()) << roles.status();
+  std::map<std::string, Role> table;
+  for (auto& r : *roles) table.emplace(r.name, r);
+  AccessRequest req;
+  req.user = "alice";
+  req.role_names = {"hmi-watch"};
+  req.target = kHmi;
+  req.protocol = Protocol::kVnc;
+  req.at = At(kMonMorning);
+  Decision d = Decide(table, req);
+  ASSERT_TRUE(d.allowed) << d.reason;
+  EXPECT_TRUE(d.view_only);
+  EXPECT_EQ(d.clipboard, Clipboard::kFromTarget);
+  EXPECT_EQ(d.login, "");
+  const Decision none = Decide({}, req);
+  EXPECT_FALSE(none.view_only);
+  EXPECT_EQ(none.clipboard, Clipboard::kNone);
+}
+
 TEST(PolicyEngineTest, EmptyTableIsDefaultDeny) {
   AccessRequest req;
   req.role_names = {"vendor-acme"};

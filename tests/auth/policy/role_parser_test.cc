@@ -132,7 +132,7 @@ TEST(PolicyRoleParserTest, BadInputTable) {
        "protocols, tunnels, file_transfer, hours)"},
       {"unknown options key", Edit("  record_input: false", "  record_inputs: false"),
        "vendor-acme.yaml:13: options.record_inputs: unknown field (expected one of: max_session, "
-       "require_approval, record_input, exec)"},
+       "require_approval, record_input, exec, view_only, clipboard)"},
       {"unknown deny key", Edit("  targets: {zone: safety}", "  target: {zone: safety}"),
        "vendor-acme.yaml:15: deny.target: unknown field (expected one of: targets, logins, "
        "protocols)"},
@@ -335,6 +335,49 @@ TEST(PolicyRoleParserTest, ExecOptionDefaultsToTrue) {
       "f.yaml");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().message(), "f.yaml:6: options.exec: expected true or false, got 'no'");
+}
+
+TEST(PolicyRoleParserTest, GraphicalOptionsDefaultOffAndRoundTrip) {
+  auto roles = ParseRolesYaml(kVendorAcme, "f.yaml");
+  ASSERT_TRUE(roles.ok()) << roles.status();
+  EXPECT_FALSE((*roles)[0].options.view_only);
+  EXPECT_EQ((*roles)[0].options.clipboard, Clipboard::kNone);
+  const std::string canonical = RoleToYaml((*roles)[0]);
+  EXPECT_EQ(canonical.find("view_only"), std::string::npos) << "the default is not written";
+  EXPECT_EQ(canonical.find("clipboard"), std::string::npos) << "the default is not written";
+
+  for (const auto& [text, want] : std::vector<std::pair<std::string, Clipboard>>{
+           {"none", Clipboard::kNone},
+           {"to_target", Clipboard::kToTarget},
+           {"from_target", Clipboard::kFromTarget},
+           {"both", Clipboard::kBoth}}) {
+    auto r = ParseRolesYaml("kind: role\nname: watch\nallow:\n  targets: {site: a}\n"
+                            "  protocols: [vnc]\noptions: {view_only: true, clipboard: " +
+                                text + "}\n",
+                            "f.yaml");
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE((*r)[0].options.view_only);
+    EXPECT_EQ((*r)[0].options.clipboard, want) << text;
+    auto again = ParseRolesYaml(RoleToYaml((*r)[0]), "again.yaml");
+    ASSERT_TRUE(again.ok()) << again.status();
+    EXPECT_EQ((*again)[0], (*r)[0]) << RoleToYaml((*r)[0]);
+  }
+
+  auto bad_clip = ParseRolesYaml(
+      "kind: role\nname: x\nallow:\n  targets: {site: a}\n  protocols: [vnc]\n"
+      "options:\n  clipboard: sideways\n",
+      "f.yaml");
+  ASSERT_FALSE(bad_clip.ok());
+  EXPECT_EQ(bad_clip.status().message(),
+            "f.yaml:7: options.clipboard: unknown clipboard 'sideways' (expected one of: none, "
+            "to_target, from_target, both)");
+  auto bad_view = ParseRolesYaml(
+      "kind: role\nname: x\nallow:\n  targets: {site: a}\n  protocols: [vnc]\n"
+      "options:\n  view_only: maybe\n",
+      "f.yaml");
+  ASSERT_FALSE(bad_view.ok());
+  EXPECT_EQ(bad_view.status().message(),
+            "f.yaml:7: options.view_only: expected true or false, got 'maybe'");
 }
 
 TEST(PolicyRoleParserTest, CanonicalYamlShape) {

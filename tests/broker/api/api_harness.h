@@ -33,10 +33,19 @@ class ApiHarness {
     services_.push_back(std::make_unique<api::KeyServiceImpl>(b));
     services_.push_back(std::make_unique<api::RecordingServiceImpl>(b));
     services_.push_back(std::make_unique<api::CaServiceImpl>(b));
+    services_.push_back(std::make_unique<api::RoleServiceImpl>(b));
+    services_.push_back(std::make_unique<api::TargetServiceImpl>(b));
+    services_.push_back(std::make_unique<api::AccessServiceImpl>(b));
     grpc::ServerBuilder builder;
     for (auto& s : services_) builder.RegisterService(s.get());
+    // Also on loopback TCP (no TLS), for RPCs that need the caller's
+    // address (tickets are bound to it).
+    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &tcp_port_);
     server_ = builder.BuildAndStart();
     if (server_) channel_ = server_->InProcessChannel(grpc::ChannelArguments());
+    if (server_ && tcp_port_ > 0)
+      tcp_channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(tcp_port_),
+                                         grpc::InsecureChannelCredentials());
   }
   ~ApiHarness() {
     if (server_) server_->Shutdown();
@@ -46,6 +55,8 @@ class ApiHarness {
   BrokerEnv& env() { return env_; }
   core::Broker& broker() { return env_.broker(); }
   std::shared_ptr<grpc::Channel> channel() { return channel_; }
+  // The same services over 127.0.0.1 TCP (peer "ipv4:127.0.0.1:PORT").
+  std::shared_ptr<grpc::Channel> tcp_channel() { return tcp_channel_; }
 
   // Creates a user with kUserPassword.
   void AddUser(const std::string& name, const std::vector<std::string>& roles = {}) {
@@ -82,6 +93,8 @@ class ApiHarness {
   std::vector<std::unique_ptr<grpc::Service>> services_;
   std::unique_ptr<grpc::Server> server_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::shared_ptr<grpc::Channel> tcp_channel_;
+  int tcp_port_ = 0;
 };
 
 // Records what the registry asks of it.

@@ -101,10 +101,22 @@ class FakeAuthority final : public Authority {
     return absl::UnimplementedError("");
   }
   std::string RecordingPublicKey() const override { return ""; }
-  absl::StatusOr<VaultedSecret> OpenTargetSecret(std::string_view, std::string_view) override {
-    return absl::NotFoundError("no secret vaulted");
+  absl::StatusOr<VaultedSecret> OpenTargetSecret(std::string_view target,
+                                                 std::string_view login) override {
+    opened.emplace_back(target, login);
+    auto it = passwords.find(std::string(target) + "/" + std::string(login));
+    if (it == passwords.end()) return absl::NotFoundError("no secret vaulted");
+    VaultedSecret v;
+    v.kind = SecretKind::kPassword;
+    auto bytes = SecretBytes::FromString(it->second);
+    if (!bytes.ok()) return bytes.status();
+    v.secret = std::move(*bytes);
+    return v;
   }
   ca::TargetCertRequest last_cert_request;
+  // "target/login" -> password; and each (target, login) asked for.
+  std::map<std::string, std::string> passwords;
+  std::vector<std::pair<std::string, std::string>> opened;
 
  private:
   std::map<std::string, policy::Role> roles_;
@@ -219,6 +231,35 @@ TEST_F(AdmissionTest, AMissingTargetAndAnotherProtocolsTargetGetTheSameAnswer) {
   EXPECT_EQ(rows[0].details["reason"], "no such target");
   EXPECT_EQ(rows[1].details["reason"], "target does not speak ssh");
   EXPECT_EQ(rows[1].details["rule"], "default-deny");
+}
+
+TEST_F(AdmissionTest, VncIsAdmittedWithoutALoginAndOpensThePasswordVaultedWithout) {
+  targets_.targets_["hmi-01"].auth = "password";
+  authority_.passwords["hmi-01/"] = "hmi-pass";
+  AdmissionRequest r = Req("hmi-01");
+  r.protocol = policy::Protocol::kVnc;
+  auto a = admitter_->Admit(r);
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->target.protocol, "vnc");
+  EXPECT_TRUE(a->decision.allowed);
+  EXPECT_EQ(a->decision.role, "vendor");
+  auto d = OnlyDecision();
+  EXPECT_EQ(d["protocol"], "vnc");
+  EXPECT_EQ(d["rule"], "allow");
+  // The role lists logins (for ssh), but VNC has none: the vaulted password
+  // is the one stored without a login.
+  auto secret = admitter_->OpenSecret(r, *a);
+  ASSERT_TRUE(secret.ok()) << secret.status();
+  EXPECT_EQ(secret->Reveal(), "hmi-pass");
+  ASSERT_EQ(authority_.opened.size(), 1u);
+  EXPECT_EQ(authority_.opened[0], std::make_pair(std::string("hmi-01"), std::string("")));
+
+  // Outside the hours a vnc request is denied like an ssh one.
+  clock_.SetUnix(kMonday10 + 12 * 3600);
+  auto late = admitter_->Admit(r);
+  ASSERT_FALSE(late.ok());
+  EXPECT_EQ(late.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_THAT(late.status().message(), HasSubstr("denied by policy: no role allows this: vendor: outside hours"));
 }
 
 TEST_F(AdmissionTest, AnInvisibleTargetDoesNotSayWhy) {
