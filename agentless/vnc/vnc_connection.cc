@@ -105,8 +105,10 @@ class RecordingEvents final : public agentless::rfb::ServerEvents {
 }  // namespace
 
 VncRoleOptions RoleOptionsOf(const policy::Decision& d) {
-  (void)d;  // the role options view_only / clipboard are not in the decision yet
-  return {};
+  VncRoleOptions o;
+  o.view_only = d.view_only;
+  o.clipboard = d.clipboard == policy::Clipboard::kToTarget || d.clipboard == policy::Clipboard::kBoth;
+  return o;
 }
 
 VncConnection::VncConnection(const VncServices& services, agentless::UniqueFd viewer,

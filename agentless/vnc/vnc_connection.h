@@ -40,7 +40,8 @@ struct RelayState;
 // What the deciding role lets a VNC session do.
 struct VncRoleOptions {
   bool view_only = false;  // drop the viewer's key, pointer and resize requests
-  bool clipboard = false;  // forward the viewer's clipboard text (capped, audited)
+  bool clipboard = false;  // forward the viewer's clipboard text (capped, audited):
+                           // the role's clipboard is to_target or both
 };
 VncRoleOptions RoleOptionsOf(const policy::Decision& d);
 

@@ -53,6 +53,26 @@ allow:
   protocols: [vnc]
 )yaml";
 
+constexpr char kWatcherRole[] = R"yaml(
+kind: role
+name: watcher
+allow:
+  targets: {site: a}
+  protocols: [vnc]
+options:
+  view_only: true
+)yaml";
+
+constexpr char kClipboardRole[] = R"yaml(
+kind: role
+name: clip
+allow:
+  targets: {site: a}
+  protocols: [vnc]
+options:
+  clipboard: to_target
+)yaml";
+
 constexpr char kLimitedRole[] = R"yaml(
 kind: role
 name: limited
@@ -199,7 +219,9 @@ class VncRelayTest : public ::testing::Test {
                     .ok());
     auto& b = env_.broker();
     ASSERT_TRUE(b.roles().PutAll({store::RoleRecord{"viewer", kRoles, 0},
-                                  store::RoleRecord{"limited", kLimitedRole, 0}}).ok());
+                                  store::RoleRecord{"limited", kLimitedRole, 0},
+                                  store::RoleRecord{"watcher", kWatcherRole, 0},
+                                  store::RoleRecord{"clip", kClipboardRole, 0}}).ok());
     b.role_table().Invalidate();
     const int closed_port = PickFreePort();
     struct T {
@@ -877,6 +899,95 @@ TEST_F(VncRelayTest, TheBrokersGraphicalRecordingReplaysWhatTheViewerSawAndVerif
   for (const auto& e : (*reader)->input_events())
     key |= e.kind == recorder::GraphicalInputEvent::Kind::kKey;
   EXPECT_TRUE(key);
+}
+
+
+TEST_F(VncRelayTest, ViewOnlyDropsKeysAndPointerAndAuditsTheBurstOnce) {
+  ASSERT_TRUE(xvnc_->StartClient({"/usr/bin/xev", "-geometry", "600x440+0+0"}, "xev.log").ok());
+  std::this_thread::sleep_for(700ms);
+  {
+    // The screen is seen as usual.
+    ViewerClient v;
+    ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-07", "127.0.0.1", {"watcher"}), "raw").ok());
+    const std::string before = xvnc_->ClientLog("xev.log");
+    ASSERT_TRUE(v.SendPointer(300, 200, 0));
+    ASSERT_TRUE(v.SendPointer(310, 210, 1));
+    ASSERT_TRUE(v.SendPointer(310, 210, 0));
+    for (uint32_t k : {0x71u, 0x77u}) {
+      ASSERT_TRUE(v.SendKey(k, true));
+      ASSERT_TRUE(v.SendKey(k, false));
+    }
+    ASSERT_TRUE(v.Pump(1000ms));
+    EXPECT_TRUE(v.connected());
+    const std::string after = xvnc_->ClientLog("xev.log");
+    const std::string added = after.substr(std::min(before.size(), after.size()));
+    EXPECT_EQ(added.find("KeyPress"), std::string::npos) << added.substr(0, 1000);
+    EXPECT_EQ(added.find("ButtonPress"), std::string::npos);
+    EXPECT_EQ(added.find("MotionNotify"), std::string::npos);
+    auto rec = recorders_.last();
+    std::lock_guard<std::mutex> l(rec->mu);
+    EXPECT_EQ(rec->keys, 0);
+    EXPECT_EQ(rec->pointers, 0);
+  }
+  // One row for the whole burst (written when it ends or the session does).
+  auto row = WaitRow("vnc.input_dropped");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->details["keys"], 4);
+  EXPECT_EQ(row->details["pointer"], 3);
+  EXPECT_EQ(Rows("vnc.input_dropped").size(), 1u);
+  // The same keys from a role that may type do reach the target.
+  ViewerClient typer;
+  ASSERT_TRUE(typer.Connect(listener_->port(), Ticket("hmi-07"), "raw").ok());
+  ASSERT_TRUE(typer.SendPointer(300, 200, 0));
+  ASSERT_TRUE(typer.SendKey(0x71, true));
+  ASSERT_TRUE(typer.SendKey(0x71, false));
+  std::string log;
+  for (int i = 0; i < 50 && log.find("KeyPress") == std::string::npos; ++i) {
+    typer.Pump(100ms);
+    log = xvnc_->ClientLog("xev.log");
+  }
+  EXPECT_NE(log.find("KeyPress"), std::string::npos);
+}
+
+TEST_F(VncRelayTest, ClipboardAllowedByTheRoleIsForwardedAndAuditedByHash) {
+  ViewerClient v;
+  ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-07", "127.0.0.1", {"clip"}), "raw").ok());
+  ASSERT_TRUE(v.SendCutText("setpoint 42"));
+  ASSERT_TRUE(v.Pump(300ms));
+  auto row = WaitRow("vnc.clipboard");
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->outcome, "forwarded");
+  EXPECT_EQ(row->details["bytes"], 11);
+  // sha256("setpoint 42")
+  EXPECT_EQ(row->details["sha256"].get<std::string>().size(), 64u);
+  EXPECT_EQ(row->details.dump().find("setpoint"), std::string::npos);
+  EXPECT_EQ(recorders_.last()->clipboards, 1);
+}
+
+TEST_F(VncRelayTest, TargetWithoutAuthentication) {
+  XvncFixture none;  // -SecurityTypes None
+  ASSERT_TRUE(none.Start().ok()) << none.log();
+  store::TargetRecord r;
+  r.name = "hmi-open";
+  r.address = "127.0.0.1:" + std::to_string(none.port());
+  r.protocol = "vnc";
+  r.auth = "none";
+  r.labels = {{"site", "a"}};
+  ASSERT_TRUE(env_.broker().targets().Create(r).ok());
+  ViewerClient v;
+  ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-open"), "raw").ok());
+  EXPECT_EQ(v.width(), 640);
+  // A target marked auth none whose server wants a password is refused.
+  store::TargetRecord p;
+  p.name = "hmi-notopen";
+  p.address = "127.0.0.1:" + std::to_string(xvnc_->port());
+  p.protocol = "vnc";
+  p.auth = "none";
+  p.labels = {{"site", "a"}};
+  ASSERT_TRUE(env_.broker().targets().Create(p).ok());
+  RawResult r2 = RawHandshake(listener_->port(), Ticket("hmi-notopen"));
+  EXPECT_EQ(r2.result, 1u);
+  EXPECT_EQ(r2.reason.rfind("portcullis: ", 0), 0u) << r2.reason;
 }
 
 }  // namespace
