@@ -142,7 +142,7 @@ std::vector<EventSpec> Build() {
        "the broker could not connect or log in to the target"},
       {"session.start", "user", "target, or `(menu)`", {"success", "denied"},
        {{"session", S, kReq}, {"login", S, kReq}, {"auth", S, kReq}, {"cert_serial", I, kReq},
-        {"role", S, kReq}},
+        {"role", S, kReq}, {"ticket", S, kOpt}},
        "a session started (`denied`: refused, its channels only show why)"},
       {"tunnel.open", "user", "target", {"success", "failure"},
        {{"destination", S, kReq}, {"error", S, kOpt}, kSession},
@@ -171,6 +171,23 @@ std::vector<EventSpec> Build() {
       {"ssh.channel_refused", "user", "target, or `(none)`", {"denied"},
        {{"channel", S, kReq}, {"reason", S, kReq}, {"limit", I, kReq}, kSession},
        "a channel beyond `ssh.max_channels_per_connection` was refused (once per connection)"},
+      // The VNC access path.
+      {"vnc.handshake_failed", "empty", "`vnc-listener`", {"failure"}, {{"error", S, kReq}},
+       "an RFB handshake failed before a ticket was presented (not RFB, an unsupported version "
+       "or security type, a viewer that stalled or left)"},
+      {"vnc.input_dropped", "user", "target", {"denied"},
+       {{"keys", I, kReq}, {"pointer", I, kReq}, {"resize", I, kReq}, {"reason", S, kReq},
+        kSession},
+       "a burst of keyboard, pointer or resize input from a view-only viewer was dropped (one "
+       "row per burst: counts of dropped events)"},
+      {"vnc.clipboard", "user", "target", {"forwarded", "denied"},
+       {{"direction", S, kReq}, {"bytes", I, kReq}, {"sha256", S, kReq}, {"reason", S, kOpt},
+        kSession},
+       "clipboard text from the viewer went to the target, or was dropped (`denied`: once per "
+       "session); its length and SHA-256, never the text"},
+      {"vnc.protocol_error", "user", "target", {"failure"},
+       {{"from", S, kReq}, {"error", S, kReq}, kSession},
+       "the viewer or the target sent a refused or malformed RFB message; the session ended"},
       {"session.ending", "user", "target (empty at the menu)", {PC_END_REASONS},
        {{"notice", S, kReq}, kSession},
        "a session was asked to end (outcome: the end reason; `notice`: the line shown)"},

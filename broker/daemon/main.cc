@@ -11,6 +11,7 @@
 #include <iostream>
 
 #include "agentless/ssh/ssh_listener.h"
+#include "agentless/vnc/vnc_listener.h"
 #include "broker/api/server.h"
 #include "broker/common/terminal.h"
 #include "broker/config/config.h"
@@ -46,6 +47,23 @@ portcullis::ssh::SshServices SshServicesOf(portcullis::core::Broker* b) {
   s.auth.has_key = [b](const std::string& user, const std::string& blob) {
     return b->HasSshKey(user, blob);
   };
+  s.session.admitter = &b->admitter();
+  s.session.sessions = &b->sessions();
+  s.session.recorders = &b->recorders();
+  s.session.audit = &b->audit();
+  s.session.clock = b->clock();
+  return s;
+}
+
+// The VNC access path's view of the broker: its listen address, the ticket
+// redeemer, and the session services.
+portcullis::vnc::VncServices VncServicesOf(portcullis::core::Broker* b) {
+  const auto& cfg = b->config();
+  portcullis::vnc::VncServices s;
+  s.settings.host = cfg.vnc.host;
+  s.settings.port = cfg.vnc.port;
+  s.settings.target_timeout = cfg.ssh_target_timeout;
+  s.tickets = &b->ticket_redeemer();
   s.session.admitter = &b->admitter();
   s.session.sessions = &b->sessions();
   s.session.recorders = &b->recorders();
@@ -104,12 +122,20 @@ int RunDaemon(const std::string& config_path, bool benchmark_unrecorded) {
       return Fail(st);
     }
   }
-  // The VNC listener (listen.vnc) is built from the broker's services like
-  // the SSH one; it redeems the tickets `portcullis access` issues through
-  // (*broker)->ticket_redeemer() (a session::TicketRedeemer&, the broker's
-  // TicketStore), then admits with (*broker)->admitter().
-  spdlog::info("portcullisd ready: api={}:{} ssh={} data_dir={}", cfg->grpc.host, api.port(),
-               cfg->ssh.enabled() ? cfg->ssh.ToString() : "off", cfg->data_dir);
+  // The VNC listener (listen.vnc) redeems the tickets `portcullis access`
+  // issues, then admits through the same Admitter.
+  std::unique_ptr<portcullis::vnc::VncListener> vnc;
+  if (cfg->vnc.enabled()) {
+    vnc = std::make_unique<portcullis::vnc::VncListener>(VncServicesOf(broker->get()));
+    if (auto st = vnc->Start(); !st.ok()) {
+      if (ssh) ssh->Stop();
+      api.Shutdown();
+      return Fail(st);
+    }
+  }
+  spdlog::info("portcullisd ready: api={}:{} ssh={} vnc={} data_dir={}", cfg->grpc.host, api.port(),
+               cfg->ssh.enabled() ? cfg->ssh.ToString() : "off",
+               cfg->vnc.enabled() ? cfg->vnc.ToString() : "off", cfg->data_dir);
 
   int sig = 0;
   for (;;) {
@@ -118,6 +144,7 @@ int RunDaemon(const std::string& config_path, bool benchmark_unrecorded) {
     spdlog::warn("portcullisd: SIGHUP ignored (no live reload; restart to apply config changes)");
   }
   spdlog::info("portcullisd: signal {}, shutting down", sig);
+  if (vnc) vnc->Stop();
   if (ssh) ssh->Stop();
   maintenance.Stop();
   api.Shutdown();

@@ -183,6 +183,8 @@ std::string Admitter::ConnectFailed(const AdmissionRequest& r, const Admission& 
   (void)Write(r, changed ? "target.host_key_mismatch" : "session.target_failed", a.target.name,
               "failure", std::move(details));
   // A failed vaulted login says nothing about the secret to the user.
+  if (vaulted_login && a.login().empty())  // VNC: no login on the target
+    return fmt::format("portcullis: the broker could not log in to {}", a.target.name);
   if (vaulted_login)
     return fmt::format("portcullis: the broker could not log in to {} as {}", a.target.name,
                        a.login());

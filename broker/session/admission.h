@@ -113,7 +113,8 @@ class Admitter {
   // Audits a failed connection (`st` from the protocol's connector:
   // FailedPrecondition = changed host key, Unauthenticated = the vaulted
   // login failed) and returns the user's line; a failed vaulted login tells
-  // the user only "the broker could not log in to TARGET as LOGIN".
+  // the user only "the broker could not log in to TARGET as LOGIN" (or "... to
+  // TARGET" where there is no login, as for VNC).
   std::string ConnectFailed(const AdmissionRequest& r, const Admission& a,
                             const absl::Status& st);
 

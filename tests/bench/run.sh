@@ -11,3 +11,4 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 "$ROOT/$BUILD/tests/bench/bench_recordings"
 "$ROOT/$BUILD/tests/bench/bench_ssh"
 "$ROOT/$BUILD/tests/bench/bench_login"
+if [ -x "$ROOT/$BUILD/tests/bench/bench_vnc" ]; then "$ROOT/$BUILD/tests/bench/bench_vnc"; fi
