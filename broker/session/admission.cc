@@ -94,6 +94,9 @@ absl::StatusOr<Admission> Admitter::Admit(const AdmissionRequest& r) {
   req.protocol = r.protocol;
   req.at = s_.clock->Now();
   d = s_.authority->Decide(req);
+  // VNC has no login on the target: the role's default login (for its SSH
+  // and RDP targets) does not apply, and rows and listings show none.
+  if (r.protocol == policy::Protocol::kVnc) d.login.clear();
   if (d.allowed && d.require_approval) {
     d.allowed = false;
     d.rule = "approval-required";

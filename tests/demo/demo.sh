@@ -26,7 +26,7 @@ data_dir: data
 listen:
   grpc: $API
   ssh: 127.0.0.1:2222
-  vnc: 0.0.0.0:0
+  vnc: 127.0.0.1:5900
   rdp: 0.0.0.0:0
 log:
   level: info
@@ -65,10 +65,17 @@ if [ -f "$DEMO/data/tls/imported.pem" ] && [ -f "$DEMO/enterprise-ca/ca.pem" ]; 
 fi
 SECRET=$(grep -o 'secret=[A-Z2-7]*' "$DEMO/init-output.txt" | head -1 | cut -d= -f2)
 
+# A broker initialised by an earlier demo may have the VNC listener off.
+sed -i 's/^  vnc: 0.0.0.0:0$/  vnc: 127.0.0.1:5900/' "$CONFIG"
+
 "$PCD" --config "$CONFIG" &
 PID=$!
 SSHD_PID=
+HMI_PID=
+CLOCK_PID=
 cleanup() {
+  [ -n "$CLOCK_PID" ] && kill -TERM "$CLOCK_PID" 2>/dev/null
+  [ -n "$HMI_PID" ] && kill -TERM "$HMI_PID" 2>/dev/null
   [ -n "$SSHD_PID" ] && kill -TERM "$SSHD_PID" 2>/dev/null
   kill -TERM $PID 2>/dev/null
   wait $PID 2>/dev/null
@@ -114,6 +121,29 @@ CFG
 /usr/sbin/sshd -D -e -f "$TARGET_DIR/sshd_config" 2> "$TARGET_DIR/sshd.log" &
 SSHD_PID=$!
 
+# The demo HMI: a TigerVNC X server on loopback (display :51, port 5901)
+# showing a clock, with a VNC password the broker keeps in its vault; users
+# never see it (they get a one-time ticket from `portcullis access`).
+HMI_DIR=$DEMO/demo-hmi
+mkdir -p "$HMI_DIR"
+chmod 700 "$HMI_DIR"
+if [ ! -f "$HMI_DIR/passwd" ]; then
+  head -c 6 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 8 > "$HMI_DIR/password"
+  tigervncpasswd -f < "$HMI_DIR/password" > "$HMI_DIR/passwd"
+  chmod 600 "$HMI_DIR/password" "$HMI_DIR/passwd"
+fi
+"$PC" targets set-secret demo-hmi --password-stdin < "$HMI_DIR/password" >/dev/null
+Xtigervnc :51 -rfbport 5901 -interface 127.0.0.1 -localhost -SecurityTypes VncAuth \
+  -rfbauth "$HMI_DIR/passwd" -geometry 1280x1024 -depth 24 -AlwaysShared \
+  > "$HMI_DIR/xvnc.log" 2>&1 &
+HMI_PID=$!
+for _ in $(seq 1 50); do
+  if (exec 3<>/dev/tcp/127.0.0.1/5901) 2>/dev/null; then break; fi
+  sleep 0.1
+done
+DISPLAY=:51 xclock -update 1 -geometry 400x400+440+300 > "$HMI_DIR/xclock.log" 2>&1 &
+CLOCK_PID=$!
+
 cat <<TXT
 
 === Portcullis demo broker is running (pid $PID) ===
@@ -134,6 +164,11 @@ Demo SSH target: demo-rtu = sshd on 127.0.0.1:2022 (pid $SSHD_PID), trusting onl
 broker's CA. Reach it through the broker (password, then the code from the
 operator's authenticator app or: oathtool --totp -b SECRET):
   ssh -p 2222 operator:demo-rtu@127.0.0.1
+
+Demo HMI: demo-hmi = TigerVNC on 127.0.0.1:5901 (pid $HMI_PID) showing a clock; its VNC
+password is vaulted in the broker. As the operator (after portcullis login below):
+  $PC access demo-hmi          # prints a one-time ticket
+  vncviewer 127.0.0.1::5900    # enter the ticket as the VNC password
 
 Try, in another terminal:
   export PORTCULLIS_HOME=\$HOME/.config/portcullis-demo
