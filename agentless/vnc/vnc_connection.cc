@@ -108,6 +108,8 @@ VncRoleOptions RoleOptionsOf(const policy::Decision& d) {
   VncRoleOptions o;
   o.view_only = d.view_only;
   o.clipboard = d.clipboard == policy::Clipboard::kToTarget || d.clipboard == policy::Clipboard::kBoth;
+  o.clipboard_from_target =
+      d.clipboard == policy::Clipboard::kFromTarget || d.clipboard == policy::Clipboard::kBoth;
   return o;
 }
 
@@ -324,6 +326,15 @@ void VncConnection::Relay() {
   bool clipboard_refusal_audited = false;
   bool target_closed = false;
 
+  // The target's clipboard (ServerCutText) reaches the viewer only if the
+  // role allows it: otherwise those messages are cut out of the forwarded
+  // bytes, and one that is not complete yet is held back from its first
+  // byte. Everything else is forwarded as it came, without a second copy
+  // unless something is held back.
+  const bool strip_cut_text = !options_.clipboard_from_target;
+  uint64_t forwarded_to = 0;  // stream offset of held[0]
+  std::string held;
+  bool clipboard_from_target_audited = false;
   auto from_target = [&](std::string_view bytes) {
     if (bytes.empty()) return;
     if (auto st = stream.Feed(bytes, events); !st.ok()) {
@@ -333,7 +344,37 @@ void VncConnection::Relay() {
               fmt::format("the target sent malformed data: {}", st.message()));
       return;
     }
-    to_viewer.Append(bytes);
+    if (!strip_cut_text) {
+      to_viewer.Append(bytes);
+      return;
+    }
+    const auto cuts = stream.TakeCutTextRanges();
+    const uint64_t safe = stream.ForwardableUntil();
+    if (held.empty() && cuts.empty() && safe == forwarded_to + bytes.size()) {
+      to_viewer.Append(bytes);
+      forwarded_to = safe;
+      return;
+    }
+    held.append(bytes);
+    size_t pos = 0;  // into held
+    for (const auto& [begin, end] : cuts) {
+      const size_t b = static_cast<size_t>(begin - forwarded_to);
+      const size_t e = static_cast<size_t>(end - forwarded_to);
+      if (b > pos) to_viewer.Append(std::string_view(held).substr(pos, b - pos));
+      pos = e;
+      if (!clipboard_from_target_audited) {
+        clipboard_from_target_audited = true;
+        Audit("vnc.clipboard", target_name, "denied",
+              {{"direction", "to-viewer"},
+               {"bytes", static_cast<uint64_t>(end - begin - 8)},
+               {"sha256", HexEncode(Sha256(held.substr(b + 8, e - b - 8)))},
+               {"reason", "clipboard not allowed by the role"}});
+      }
+    }
+    const size_t upto = static_cast<size_t>(safe - forwarded_to);
+    if (upto > pos) to_viewer.Append(std::string_view(held).substr(pos, upto - pos));
+    held.erase(0, upto);
+    forwarded_to = safe;
   };
   from_target(target_->TakeBuffered());
 

@@ -42,6 +42,8 @@ struct VncRoleOptions {
   bool view_only = false;  // drop the viewer's key, pointer and resize requests
   bool clipboard = false;  // forward the viewer's clipboard text (capped, audited):
                            // the role's clipboard is to_target or both
+  bool clipboard_from_target = false;  // forward the target's clipboard text to the
+                                       // viewer: from_target or both
 };
 VncRoleOptions RoleOptionsOf(const policy::Decision& d);
 

@@ -183,8 +183,9 @@ std::vector<EventSpec> Build() {
       {"vnc.clipboard", "user", "target", {"forwarded", "denied"},
        {{"direction", S, kReq}, {"bytes", I, kReq}, {"sha256", S, kReq}, {"reason", S, kOpt},
         kSession},
-       "clipboard text from the viewer went to the target, or was dropped (`denied`: once per "
-       "session); its length and SHA-256, never the text"},
+       "clipboard text crossed the broker (`direction` to-target: from the viewer; to-viewer: "
+       "from the target) or was dropped (`denied`: once per session and direction); its length "
+       "and SHA-256, never the text"},
       {"vnc.protocol_error", "user", "target", {"failure"},
        {{"from", S, kReq}, {"error", S, kReq}, kSession},
        "the viewer or the target sent a refused or malformed RFB message; the session ended"},

@@ -73,6 +73,9 @@ struct ServerStream::Impl {
   std::vector<uint8_t> zrle_scratch;
   internal::TightDecoder tight;
   std::vector<uint8_t> cursor_bgra;
+  uint64_t offset = 0;  // stream offset of the first byte not consumed (buf starts there)
+  uint64_t fed = 0;     // bytes fed in all
+  std::vector<std::pair<uint64_t, uint64_t>> cut_ranges;
 };
 
 absl::Status ServerStream::Impl::Step(std::string_view in, ServerEvents& ev, size_t* consumed, size_t* need) {
@@ -133,6 +136,7 @@ absl::Status ServerStream::Impl::Message(std::string_view in, ServerEvents& ev, 
         return absl::OkStatus();
       }
       *consumed = 8 + size_t{n};
+      cut_ranges.emplace_back(offset, offset + 8 + n);
       ev.CutText(in.substr(8, n));
       return absl::OkStatus();
     }
@@ -416,6 +420,7 @@ absl::Status ServerStream::Feed(std::string_view bytes, ServerEvents& events) {
     m.buf.clear();
     return s;
   };
+  m.fed += bytes.size();
   size_t consumed = 0, need = 0;
   while (true) {
     if (m.buf.empty()) {
@@ -425,6 +430,7 @@ absl::Status ServerStream::Feed(std::string_view bytes, ServerEvents& events) {
       if (bytes.empty() && need > 0) return absl::OkStatus();
       if (consumed > 0) {
         bytes.remove_prefix(consumed);
+        m.offset += consumed;
         continue;
       }
       if (need <= bytes.size()) continue;  // a zero-byte transition
@@ -434,6 +440,7 @@ absl::Status ServerStream::Feed(std::string_view bytes, ServerEvents& events) {
     if (absl::Status s = m.Step(m.buf, events, &consumed, &need); !s.ok()) return fail(s);
     if (consumed > 0) {
       m.buf.erase(0, consumed);
+      m.offset += consumed;
       continue;
     }
     if (need <= m.buf.size()) continue;
@@ -442,6 +449,19 @@ absl::Status ServerStream::Feed(std::string_view bytes, ServerEvents& events) {
     bytes.remove_prefix(take);
     if (m.buf.size() < need) return absl::OkStatus();
   }
+}
+
+uint64_t ServerStream::ForwardableUntil() const {
+  const Impl& m = *impl_;
+  if (m.state == Impl::State::kMessage && !m.buf.empty() && static_cast<uint8_t>(m.buf[0]) == 3)
+    return m.offset;
+  return m.fed;
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> ServerStream::TakeCutTextRanges() {
+  std::vector<std::pair<uint64_t, uint64_t>> out;
+  out.swap(impl_->cut_ranges);
+  return out;
 }
 
 bool ServerStream::AtMessageBoundary() const { return impl_->state == Impl::State::kMessage && impl_->buf.empty(); }

@@ -15,6 +15,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -71,6 +72,16 @@ class ServerStream {
 
   // True between messages (not inside a FramebufferUpdate).
   bool AtMessageBoundary() const;
+
+  // For a relay that must not pass the target's clipboard on (the role's
+  // clipboard is none or to_target). Offsets count the bytes fed since the
+  // stream was made. ForwardableUntil(): the bytes before it may be
+  // forwarded; a ServerCutText message not yet complete is held back from
+  // its first byte. TakeCutTextRanges(): [begin, end) of each ServerCutText
+  // completed since the last call, in order (always at or after the
+  // previous ForwardableUntil()).
+  uint64_t ForwardableUntil() const;
+  std::vector<std::pair<uint64_t, uint64_t>> TakeCutTextRanges();
 
   int width() const;
   int height() const;

@@ -486,6 +486,42 @@ std::string TightGradient(const PixelFormat& pf, const std::vector<Colour>& px, 
   return s;
 }
 
+// A relay that must not pass the target's clipboard on learns where each
+// ServerCutText lies in the stream and never forwards the start of one
+// that is not complete yet, however the bytes are split.
+TEST(ServerStreamTest, CutTextRangesAndForwardableOffset) {
+  const PixelFormat pf = Bgrx32();
+  const std::string bell = B({2});
+  const std::string cut = B({3, 0, 0, 0}) + U32(5) + "hello";
+  const std::string update = UpdateHeader(1) + RectHeader(0, 0, 1, 1, encoding::kRaw) + Pixel(pf, {1, 2, 3});
+  const std::string all = bell + cut + update + cut + bell;
+  for (size_t split = 0; split <= all.size(); ++split) {
+    SCOPED_TRACE(split);
+    ServerStream s(pf, 4, 4);
+    struct Nop : ServerEvents {} events;
+    std::vector<std::pair<uint64_t, uint64_t>> ranges;
+    ASSERT_TRUE(s.Feed(std::string_view(all).substr(0, split), events).ok());
+    const uint64_t safe = s.ForwardableUntil();
+    for (auto& r : s.TakeCutTextRanges()) ranges.push_back(r);
+    // Never inside a cut text that is not complete.
+    for (uint64_t start : {uint64_t{1}, uint64_t{1 + cut.size() + update.size()}}) {
+      const uint64_t end = start + cut.size();
+      if (split > start && split < end) {
+        EXPECT_EQ(safe, start);
+      }
+    }
+    EXPECT_LE(safe, split);
+    ASSERT_TRUE(s.Feed(std::string_view(all).substr(split), events).ok());
+    EXPECT_EQ(s.ForwardableUntil(), all.size());
+    for (auto& r : s.TakeCutTextRanges()) ranges.push_back(r);
+    ASSERT_EQ(ranges.size(), 2u);
+    EXPECT_EQ(ranges[0], std::make_pair(uint64_t{1}, uint64_t{1 + cut.size()}));
+    const uint64_t second = 1 + cut.size() + update.size();
+    EXPECT_EQ(ranges[1], std::make_pair(second, second + cut.size()));
+    EXPECT_TRUE(s.TakeCutTextRanges().empty());
+  }
+}
+
 // Only basic compression is limited to 2048 pixels across: a fill may span
 // a wider screen.
 TEST(ServerStreamTest, TightFillWiderThan2048Decodes) {
