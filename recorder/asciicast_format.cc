@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/common/time_format.h"
+#include "recorder/recording_header.h"
 
 namespace portcullis::recorder {
 
@@ -25,24 +26,9 @@ std::string HeaderLine(const session::RecordingInfo& info, TimePoint start) {
                    ? fmt::format("{}: {}@{}", info.user, info.login, info.target)
                    : fmt::format("{}: {}@{}: {}", info.user, info.login, info.target, info.command);
   h["env"] = {{"TERM", info.term}};
-  h["portcullis"] = {
-      {"session_id", info.session_id},
-      {"channel", info.channel},
-      {"user", info.user},
-      {"login", info.login},
-      {"target", info.target},
-      {"protocol", info.protocol},
-      {"source", info.source},
-      {"command", info.command},
-      {"record_input", info.record_input},
-      {"started", FormatUtc(start, /*micros=*/true)},
-  };
-  // error_handler_t::replace: invalid UTF-8 becomes U+FFFD instead of
-  // throwing type_error.316.
-  std::string line = h.dump(-1, ' ', /*ensure_ascii=*/false,
-                            nlohmann::ordered_json::error_handler_t::replace);
-  line.push_back('\n');
-  return line;
+  h["portcullis"] = SessionHeaderFields(
+      info, start, {{"command", info.command}, {"record_input", info.record_input}});
+  return HeaderJsonLine(h);
 }
 
 void AppendSeconds(int64_t micros, std::string* out) {

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "broker/common/time_format.h"
+#include "recorder/recording_header.h"
 
 namespace portcullis::recorder {
 
@@ -18,20 +19,8 @@ std::string GraphicalHeaderLine(const session::RecordingInfo& info, TimePoint st
   h["format"] = kGraphicalFormatName;
   h["timestamp"] = ToUnix(start);
   h["title"] = fmt::format("{}: {}@{}", info.user, info.login, info.target);
-  h["portcullis"] = {
-      {"session_id", info.session_id},
-      {"channel", info.channel},
-      {"user", info.user},
-      {"login", info.login},
-      {"target", info.target},
-      {"protocol", info.protocol},
-      {"source", info.source},
-      {"started", FormatUtc(start, /*micros=*/true)},
-  };
-  std::string line = h.dump(-1, ' ', /*ensure_ascii=*/false,
-                            nlohmann::ordered_json::error_handler_t::replace);
-  line.push_back('\n');
-  return line;
+  h["portcullis"] = SessionHeaderFields(info, start);
+  return HeaderJsonLine(h);
 }
 
 void PutU32(uint32_t v, std::string* out) {
