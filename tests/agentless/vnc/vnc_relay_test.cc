@@ -787,6 +787,49 @@ TEST_F(VncRelayTest, VncsnapshotThroughTheBrokerEqualsDirect) {
 }
 
 
+// Smoke test with a stock viewer: TigerVNC's viewer on its own Xvfb display
+// authenticates with the ticket through the broker and stays connected,
+// receiving the screen, until the session is ended.
+TEST_F(VncRelayTest, TigerVncViewerConnectsThroughTheBroker) {
+  if (access("/usr/bin/xtigervncviewer", X_OK) != 0)
+    GTEST_SKIP() << "xtigervncviewer not installed (.ci/deps.sh installs tigervnc-viewer)";
+  if (!XvncFixture::X11vncAvailable())
+    GTEST_SKIP() << "Xvfb not installed (.ci/deps.sh installs it)";
+  XvncOptions o;
+  o.password = kHmiPassword;
+  o.x11vnc = true;  // only its Xvfb display is used: the viewer's window goes there
+  XvncFixture screen(o);
+  ASSERT_TRUE(screen.Start().ok()) << screen.log();
+  TempDir dir("pc-vncviewer");
+  auto pw = RunCommand({"tigervncpasswd", "-f"}, Ticket("hmi-07") + "\n");
+  ASSERT_EQ(pw.exit_code, 0);
+  std::ofstream(dir.Join("ticket"), std::ios::binary) << pw.out;
+  auto viewer = screen.StartClient({"/usr/bin/xtigervncviewer", "-passwd", dir.Join("ticket"),
+                                    "-AlertOnFatalError=0", "-ReconnectOnError=0",
+                                    "127.0.0.1::" + std::to_string(listener_->port())},
+                                   "viewer.log");
+  ASSERT_TRUE(viewer.ok()) << viewer.status();
+  auto start = WaitRow("session.start");
+  ASSERT_TRUE(start) << screen.ClientLog("viewer.log");
+  EXPECT_EQ(start->outcome, "success");
+  // Connected and fed: the session stays listed, the viewer asked for
+  // updates and the screen came down (compressed: a few kilobytes).
+  bool fed = false;
+  for (int i = 0; i < 100 && !fed; ++i) {
+    std::this_thread::sleep_for(100ms);
+    auto list = env_.broker().sessions().List();
+    fed = list.size() == 1 && list[0].bytes_down > 1000 && list[0].bytes_up > 0;
+  }
+  EXPECT_TRUE(fed) << "the viewer did not receive the screen through the broker: "
+                   << screen.ClientLog("viewer.log");
+  EXPECT_EQ(env_.broker().sessions().EndUserSessions("bob", session::EndReason::kUserDisabled,
+                                                     "portcullis: your account was disabled"),
+            1);
+  auto end = WaitRow("session.end");
+  ASSERT_TRUE(end);
+  EXPECT_EQ(end->details["reason"], "user-disabled");
+}
+
 TEST_F(VncRelayTest, MaxSessionEndsTheSession) {
   ViewerClient v;
   ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-07", "127.0.0.1", {"limited"}), "raw").ok());
