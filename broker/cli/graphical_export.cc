@@ -18,6 +18,7 @@
 
 #include <fmt/format.h>
 
+#include "broker/cli/recording_fetch.h"
 #include "broker/cli/recording_player.h"
 #include "broker/cli/recording_view.h"
 #include "broker/common/encoding.h"
@@ -30,7 +31,6 @@
 namespace portcullis::cli {
 namespace {
 
-constexpr auto kStreamDeadline = std::chrono::hours(24);
 constexpr int kExitCancelled = 130;  // as a shell reports SIGINT
 
 std::string Shown(const std::string& s) { return Printable(s, std::string::npos); }
@@ -91,107 +91,6 @@ class ProgressBar {
 };
 
 // An unlinked temporary file (in $TMPDIR or /tmp); -1 and errno on failure.
-int AnonymousFile() {
-  const char* env = std::getenv("TMPDIR");
-  const std::string dir = env != nullptr && *env != '\0' ? env : "/tmp";
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd >= 0) return fd;
-  std::string templ = dir + "/portcullis-export-XXXXXX";
-  fd = ::mkostemp(templ.data(), O_CLOEXEC);
-  if (fd >= 0) ::unlink(templ.c_str());
-  return fd;
-}
-
-struct Fetched {
-  int fd = -1;
-  v1::Recording recording;
-};
-
-// Streams ID's recording from the broker into an anonymous file, checking
-// its size and (for a complete recording) its sealed SHA-256. A terminal
-// recording is FailedPrecondition, after its first chunk.
-absl::StatusOr<Fetched> Fetch(CliContext& ctx, const std::string& id, ProgressBar* bar, int* rc) {
-  auto stub = ctx.Stub<v1::RecordingService>(rc);
-  if (!stub) return absl::CancelledError("");  // already reported, *rc set
-  v1::ReadRecordingRequest req;
-  req.set_id(id);
-  req.set_purpose(v1::READ_PURPOSE_EXPORT);
-  auto call = ctx.CallContext();
-  call->set_deadline(std::chrono::system_clock::now() + kStreamDeadline);
-  auto reader = stub->Read(call.get(), req);
-  Fetched f;
-  f.fd = AnonymousFile();
-  if (f.fd < 0) {
-    call->TryCancel();
-    reader->Finish();
-    return absl::UnavailableError(fmt::format("cannot create a temporary file: {}", std::strerror(errno)));
-  }
-  EvpMdCtxPtr md(EVP_MD_CTX_new());
-  if (!md || EVP_DigestInit_ex(md.get(), EVP_sha256(), nullptr) != 1) {
-    ::close(f.fd);
-    return absl::InternalError("SHA-256 unavailable");
-  }
-  v1::RecordingChunk chunk;
-  uint64_t expected = 0, written = 0;
-  bool first = true;
-  absl::Status st;
-  while (st.ok() && reader->Read(&chunk)) {
-    if (first) {
-      first = false;
-      f.recording = chunk.recording();
-      expected = chunk.file_size();
-      if (const std::string& p = f.recording.protocol(); p != "vnc" && p != "rdp") {
-        st = absl::FailedPreconditionError(fmt::format(
-            "{} is a {} (terminal) recording: it exports as --format cast", Shown(id), Shown(p)));
-        break;
-      }
-    }
-    if (chunk.offset() != written) {
-      st = absl::DataLossError("the broker sent the recording out of order");
-      break;
-    }
-    std::string_view data = chunk.data();
-    EVP_DigestUpdate(md.get(), data.data(), data.size());
-    while (!data.empty()) {
-      ssize_t n = ::write(f.fd, data.data(), data.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        st = absl::UnavailableError(fmt::format("cannot write a temporary file: {}", std::strerror(errno)));
-        break;
-      }
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    written += chunk.data().size();
-    if (expected > 0) bar->Show("receiving", static_cast<double>(written) / expected);
-    if (g_interrupted) st = absl::CancelledError("export cancelled");
-  }
-  if (!st.ok()) {
-    call->TryCancel();
-    reader->Finish();
-    ::close(f.fd);
-    return st;
-  }
-  if (grpc::Status gst = reader->Finish(); !gst.ok()) {
-    ::close(f.fd);
-    *rc = CliContext::Fail(gst);
-    return absl::CancelledError("");
-  }
-  if (first || written != expected) {
-    ::close(f.fd);
-    return absl::DataLossError(fmt::format("incomplete recording: {} of {} bytes received", written, expected));
-  }
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestFinal_ex(md.get(), digest, &len);
-  const std::string hex = HexEncode(std::string_view(reinterpret_cast<char*>(digest), len));
-  if (f.recording.state() == "complete" && !f.recording.sha256().empty() && f.recording.sha256() != hex) {
-    ::close(f.fd);
-    return absl::DataLossError("the recording received does not match its sealed SHA-256");
-  }
-  if (f.recording.sha256().empty()) f.recording.set_sha256(hex);
-  return f;
-}
-
 // SHA-256 (hex) of a local file.
 absl::StatusOr<std::string> FileSha256(const std::string& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -268,7 +167,21 @@ int ExportGraphicalRecording(CliContext& ctx, const GraphicalExportArgs& args) {
     reader = recorder::GraphicalReader::Open(args.what);
   } else {
     int rc = kExitError;
-    auto fetched = Fetch(ctx, args.what, &bar, &rc);
+    auto fetched = FetchRecording(
+        ctx, args.what,
+        [&](const v1::Recording& r) {
+          if (const std::string& p = r.protocol(); p != "vnc" && p != "rdp") {
+            return absl::FailedPreconditionError(
+                fmt::format("{} is a {} (terminal) recording: it exports as --format cast",
+                            Shown(args.what), Shown(p)));
+          }
+          return absl::OkStatus();
+        },
+        [&](double fraction) {
+          if (fraction >= 0) bar.Show("receiving", fraction);
+          return !g_interrupted.load();
+        },
+        /*check_sha256=*/true, &rc);
     bar.Done();
     if (!fetched.ok()) {
       if (fetched.status().code() == absl::StatusCode::kCancelled) {

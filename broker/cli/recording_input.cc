@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "broker/cli/recording_fetch.h"
 #include "broker/cli/recording_view.h"
 #include "broker/common/display_text.h"
 #include "broker/common/encoding.h"
@@ -27,72 +28,10 @@ namespace {
 
 using recorder::GraphicalInputEvent;
 
-constexpr auto kStreamDeadline = std::chrono::hours(24);
-
 std::string Clock(int64_t micros) {
   if (micros < 0) micros = 0;
   const int64_t ms = micros / 1000, s = ms / 1000;
   return fmt::format("{:02}:{:02}:{:02}.{:03}", s / 3600, (s / 60) % 60, s % 60, ms % 1000);
-}
-
-// ID's recording into an unlinked temporary file; its descriptor.
-absl::StatusOr<int> FetchToTempFile(CliContext& ctx, const std::string& id, int* rc) {
-  auto stub = ctx.Stub<v1::RecordingService>(rc);
-  if (!stub) return absl::CancelledError("");  // *rc says why
-  const char* tmpdir = std::getenv("TMPDIR");
-  std::string templ = fmt::format("{}/portcullis-input-XXXXXX",
-                                  tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : "/tmp");
-  int fd = ::mkstemp(templ.data());
-  if (fd < 0) {
-    return absl::UnavailableError(fmt::format("cannot create {}: {}", templ, std::strerror(errno)));
-  }
-  ::unlink(templ.c_str());  // gone when we are
-  v1::ReadRecordingRequest req;
-  req.set_id(id);
-  req.set_purpose(v1::READ_PURPOSE_EXPORT);
-  auto call = ctx.CallContext();
-  call->set_deadline(std::chrono::system_clock::now() + kStreamDeadline);
-  auto reader = stub->Read(call.get(), req);
-  v1::RecordingChunk chunk;
-  uint64_t written = 0, expected = 0;
-  bool first = true;
-  absl::Status st;
-  while (st.ok() && reader->Read(&chunk)) {
-    if (first) {
-      expected = chunk.file_size();
-      first = false;
-    }
-    if (chunk.offset() != written) {
-      st = absl::DataLossError("the broker sent the recording out of order");
-      break;
-    }
-    std::string_view data = chunk.data();
-    while (!data.empty()) {
-      ssize_t n = ::write(fd, data.data(), data.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        st = absl::UnavailableError(fmt::format("cannot write {}: {}", templ, std::strerror(errno)));
-        break;
-      }
-      data.remove_prefix(static_cast<size_t>(n));
-      written += static_cast<uint64_t>(n);
-    }
-  }
-  if (!st.ok()) call->TryCancel();
-  grpc::Status gst = reader->Finish();
-  if (st.ok() && !gst.ok()) {
-    ::close(fd);
-    *rc = CliContext::Fail(gst);
-    return absl::CancelledError("");
-  }
-  if (st.ok() && (first || written != expected)) {
-    st = absl::DataLossError(fmt::format("incomplete read: {} of {} bytes received", written, expected));
-  }
-  if (!st.ok()) {
-    ::close(fd);
-    return st;
-  }
-  return fd;
 }
 
 // The typed text's lines, each made safe to display.
@@ -180,10 +119,10 @@ int ShowRecordingInput(CliContext& ctx, const std::string& id_or_file, bool json
     r = recorder::GraphicalReader::Open(id_or_file);
   } else {
     int rc = kExitError;
-    auto fd = FetchToTempFile(ctx, id_or_file, &rc);
-    if (fd.status().code() == absl::StatusCode::kCancelled) return rc;
-    if (!fd.ok()) return CliContext::Fail(fd.status());
-    r = recorder::GraphicalReader::OpenFd(*fd, shown);
+    auto fetched = FetchRecording(ctx, id_or_file, nullptr, nullptr, /*check_sha256=*/false, &rc);
+    if (fetched.status().code() == absl::StatusCode::kCancelled) return rc;
+    if (!fetched.ok()) return CliContext::Fail(fetched.status());
+    r = recorder::GraphicalReader::OpenFd(fetched->fd, shown);
   }
   if (!r.ok()) {
     if (r.status().code() == absl::StatusCode::kDataLoss &&
