@@ -18,7 +18,7 @@ PKGS=(
   libvncserver-dev libzstd-dev libjpeg62-turbo-dev zlib1g-dev
   libavcodec-dev libavformat-dev libavutil-dev libswscale-dev ffmpeg
   tigervnc-standalone-server tigervnc-tools tigervnc-viewer x11vnc vncsnapshot
-  xvfb xauth x11-apps x11-utils
+  xvfb xauth x11-apps x11-utils x11-xserver-utils xclip
 )
 
 missing=()

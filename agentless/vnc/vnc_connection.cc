@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -44,10 +45,12 @@ struct Queue {
     }
     data.append(b);
   }
-  // Writes what it can; false if the peer is gone.
-  bool Flush(int fd, uint64_t* sent) {
+  // Writes what it can through `write` (as send(2)); false if the peer is
+  // gone.
+  template <typename Write>
+  bool Flush(Write&& write, uint64_t* sent) {
     while (!empty()) {
-      const ssize_t w = send(fd, data.data() + off, size(), MSG_NOSIGNAL);
+      const ssize_t w = write(data.data() + off, size());
       if (w < 0 && errno == EINTR) continue;
       if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
       if (w <= 0) return false;
@@ -155,6 +158,15 @@ void VncConnection::OpenTarget() {
   TargetRequest treq;
   treq.address = a.target.address;
   treq.timeout = vnc_.settings.target_timeout;
+  // A modern VNC target is reached over VeNCrypt with its certificate
+  // pinned (trust on first use as for SSH host keys); legacy in the clear.
+  treq.tls = a.target.crypto_profile != "legacy";
+  treq.pinned_certificate = a.target.host_key;
+  absl::Status host_key_status;
+  treq.accept_certificate = [&](const std::string& pin, bool first_use) {
+    host_key_status = admitter.AcceptHostKey(req, a, pin, first_use);
+    return host_key_status;
+  };
   std::optional<SecretBytes> password;
   if (a.target.auth == "password") {
     auto secret = admitter.OpenSecret(req, a);
@@ -182,12 +194,14 @@ void VncConnection::OpenTarget() {
       end_reason_ = session::EndReason::kShutdown;
       return;
     }
-    // FailedPrecondition means a changed host key to the admitter: a missing
-    // security type is an unavailable target here.
-    absl::Status st = leg.status();
-    if (st.code() == absl::StatusCode::kFailedPrecondition)
-      st = absl::UnavailableError(st.message());
-    denial_ = admitter.ConnectFailed(req, a, st);
+    // FailedPrecondition: the certificate differs from the pin (the
+    // admitter audits target.host_key_mismatch). A pin that lost a race
+    // (AcceptHostKey's own error) is already audited and is the user's line.
+    if (!host_key_status.ok()) {
+      denial_ = std::string(host_key_status.message());
+      return;
+    }
+    denial_ = admitter.ConnectFailed(req, a, leg.status());
     return;
   }
   if (!(*leg)->server_init().format.true_colour) {
@@ -451,13 +465,17 @@ void VncConnection::Relay() {
     p[0].fd = vfd;
     p[0].events = static_cast<short>((to_target.size() < vnc_.settings.target_queue_limit ? POLLIN : 0) |
                                      (to_viewer.empty() ? 0 : POLLOUT));
+    const bool target_readable =
+        to_viewer.size() < vnc_.settings.viewer_queue_limit && !recorder_behind;
     p[1].fd = target_closed ? -1 : tfd;
-    p[1].events = static_cast<short>(
-        (to_viewer.size() < vnc_.settings.viewer_queue_limit && !recorder_behind ? POLLIN : 0) |
-        (to_target.empty() ? 0 : POLLOUT));
+    p[1].events = target_->PollEvents(target_readable, !to_target.empty());
     p[2].fd = mailbox().fd();
     p[2].events = POLLIN;
-    const int timeout = recorder_behind ? 5 : burst ? 250 : 1000;
+    // Bytes TLS already decrypted do not wake poll: read them at once.
+    const bool pending = !target_closed && target_readable && target_->ReadPending();
+    // The recorder's flush of a picture that went still is due in `tick`.
+    const int tick = static_cast<int>(std::min<int64_t>(recorder_->Tick().count(), 1000));
+    const int timeout = pending ? 0 : recorder_behind ? 5 : std::min(burst ? 250 : 1000, tick);
     const int rc = poll(p, 3, timeout);
     if (rc < 0) {
       if (errno == EINTR) continue;
@@ -490,8 +508,9 @@ void VncConnection::Relay() {
       }
     }
     // Target -> viewer.
-    if (!target_closed && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-      const ssize_t n = read(tfd, buf.data(), buf.size());
+    if (!target_closed && (pending || (p[1].revents & (POLLIN | POLLHUP | POLLERR)) ||
+                           ((p[1].revents & POLLOUT) && to_target.empty()))) {
+      const ssize_t n = target_->Read(buf.data(), buf.size());
       if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR && errno != EWOULDBLOCK)) {
         target_closed = true;
       } else if (n > 0) {
@@ -501,13 +520,15 @@ void VncConnection::Relay() {
     }
     if (!to_target.empty() && !target_closed) {
       uint64_t sent = 0;
-      if (!to_target.Flush(tfd, &sent)) target_closed = true;
+      if (!to_target.Flush([&](const char* d, size_t n) { return target_->Write(d, n); }, &sent))
+        target_closed = true;
       up += sent;
       AddBytesUp(sent);
     }
     if (!to_viewer.empty()) {
       uint64_t sent = 0;
-      if (!to_viewer.Flush(vfd, &sent)) {
+      if (!to_viewer.Flush(
+              [vfd](const char* d, size_t n) { return send(vfd, d, n, MSG_NOSIGNAL); }, &sent)) {
         EndWith(session::EndReason::kClientClosed, "");
         break;
       }

@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <rfb/rfbclient.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,6 +17,8 @@
 
 #include <fmt/format.h>
 
+#include "agentless/vnc/tls_client.h"
+#include "agentless/vnc/vencrypt.h"
 #include "broker/common/absl_fmt.h"
 
 namespace portcullis::vnc {
@@ -92,7 +95,14 @@ absl::Status SplitHostPort(const std::string& address, std::string* host, uint16
   return absl::OkStatus();
 }
 
+TargetLeg::TargetLeg() = default;
+
 TargetLeg::~TargetLeg() {
+  if (tls_ != nullptr) {
+    tls_->Close();
+    tls_.reset();
+  }
+  if (tls_fd_ >= 0) close(tls_fd_);
   if (client_ != nullptr) {
     // rfbClientCleanup closes the socket and frees what the library holds.
     rfbClientSetClientData(client_, &g_request_tag, nullptr);
@@ -100,7 +110,29 @@ TargetLeg::~TargetLeg() {
   }
 }
 
-int TargetLeg::fd() const { return client_ != nullptr ? client_->sock : -1; }
+int TargetLeg::fd() const {
+  if (tls_ != nullptr) return tls_fd_;
+  return client_ != nullptr ? client_->sock : -1;
+}
+
+std::string TargetLeg::tls_version() const { return tls_ != nullptr ? tls_->version() : ""; }
+
+ssize_t TargetLeg::Read(char* buf, size_t n) {
+  if (tls_ != nullptr) return tls_->Read(buf, n);
+  return read(fd(), buf, n);
+}
+
+ssize_t TargetLeg::Write(const char* buf, size_t n) {
+  if (tls_ != nullptr) return tls_->Write(buf, n);
+  return send(fd(), buf, n, MSG_NOSIGNAL);
+}
+
+bool TargetLeg::ReadPending() const { return tls_ != nullptr && tls_->ReadPending(); }
+
+short TargetLeg::PollEvents(bool want_read, bool want_write) const {
+  if (tls_ != nullptr) return tls_->PollEvents(want_read, want_write);
+  return static_cast<short>((want_read ? POLLIN : 0) | (want_write ? POLLOUT : 0));
+}
 
 std::string TargetLeg::TakeBuffered() {
   if (client_ == nullptr || client_->buffered == 0) return {};
@@ -111,8 +143,52 @@ std::string TargetLeg::TakeBuffered() {
 }
 
 std::string TargetLeg::version() const {
-  if (client_ == nullptr) return "";
-  return fmt::format("RFB {:03d}.{:03d}", client_->major, client_->minor);
+  if (client_ != nullptr) return fmt::format("RFB {:03d}.{:03d}", client_->major, client_->minor);
+  return fmt::format("RFB {:03d}.{:03d}", major_, minor_);
+}
+
+absl::StatusOr<std::unique_ptr<TargetLeg>> TargetLeg::ConnectTls(const TargetRequest& req,
+                                                                 int sock,
+                                                                 agentless::ConnectAbort* abort) {
+  std::unique_ptr<TargetLeg> leg(new TargetLeg());
+  leg->tls_fd_ = sock;  // closed with the leg from here on
+  leg->tls_ = std::make_unique<TlsClient>();
+  const Deadline deadline = std::chrono::steady_clock::now() + req.timeout;
+  if (abort != nullptr) abort->Register(sock);
+  auto run = [&]() -> absl::Status {
+    const bool with_password = req.auth == TargetAuth::kVncPassword;
+    SocketChannel clear(sock, deadline);
+    auto subtype = NegotiateVeNCrypt(clear, with_password);
+    // FailedPrecondition is the pin's to the caller: a target that wants
+    // another security type is unavailable to this target's configuration.
+    if (!subtype.ok() && subtype.status().code() == absl::StatusCode::kFailedPrecondition)
+      return absl::UnavailableError(subtype.status().message());
+    if (!subtype.ok()) return subtype.status();
+    if (auto st = leg->tls_->Handshake(sock, deadline); !st.ok()) return st;
+    const std::string der = leg->tls_->PeerCertificateDer();
+    if (der.empty()) return absl::UnavailableError("the target presented no certificate");
+    const std::string pin = CertificatePin(der);
+    const bool first_use = req.pinned_certificate.empty();
+    if (!first_use && req.pinned_certificate != pin)
+      return absl::FailedPreconditionError(fmt::format(
+          "certificate of {} changed (pinned {}..., presented {}...); the session is refused "
+          "until an administrator checks it",
+          req.address, req.pinned_certificate.substr(0, 28), pin.substr(0, 28)));
+    if (req.accept_certificate) {
+      if (auto st = req.accept_certificate(pin, first_use); !st.ok()) return st;
+    }
+    // Only now, to the certificate the broker trusts, the credential.
+    leg->tls_->set_deadline(deadline);
+    auto si = FinishHandshake(*leg->tls_, *subtype, with_password ? req.password : nullptr);
+    if (!si.ok()) return si.status();
+    leg->si_ = std::move(*si);
+    return absl::OkStatus();
+  };
+  absl::Status st = run();
+  if (abort != nullptr) abort->Unregister();
+  if (abort != nullptr && abort->aborted()) return absl::CancelledError("the broker is stopping");
+  if (!st.ok()) return st;
+  return leg;
 }
 
 absl::StatusOr<std::unique_ptr<TargetLeg>> TargetLeg::Connect(const TargetRequest& req,
@@ -123,6 +199,7 @@ absl::StatusOr<std::unique_ptr<TargetLeg>> TargetLeg::Connect(const TargetReques
   if (auto st = SplitHostPort(req.address, &host, &port); !st.ok()) return st;
   auto sock = agentless::TcpConnect(host, port, req.timeout, abort);
   if (!sock.ok()) return sock.status();
+  if (req.tls) return ConnectTls(req, *sock, abort);
   std::unique_ptr<TargetLeg> leg(new TargetLeg());
   // 8 bits per sample, 3 samples, 4 bytes per pixel: only used for
   // libvncclient's own defaults; it never sends this pixel format.
@@ -165,7 +242,7 @@ absl::StatusOr<std::unique_ptr<TargetLeg>> TargetLeg::Connect(const TargetReques
       return absl::UnauthenticatedError("the target refused the vaulted VNC password");
     if (Contains(why, "nknown authentication") || Contains(why, "No suitable") ||
         Contains(why, "security type") || Contains(why, "authentication scheme"))
-      return absl::FailedPreconditionError(
+      return absl::UnavailableError(
           req.auth == TargetAuth::kVncPassword
               ? "the target offers no VNC password authentication"
               : "the target asks for authentication but none is configured");

@@ -46,11 +46,16 @@ absl::StatusOr<std::string> AuthFromProto(v1::TargetAuth auth, policy::Protocol 
 
 // Why the broker->target leg of `t` uses weak or no crypto; "" if it does not.
 std::string WeakCryptoReason(const store::TargetRecord& t) {
+  if (t.protocol == "vnc") {
+    // A modern VNC target is reached over VeNCrypt, its certificate pinned.
+    if (t.crypto_profile != "legacy") return "";
+    if (t.auth == "none")
+      return "VNC without authentication (None): unauthenticated and unencrypted "
+             "(--crypto modern for VeNCrypt/TLS)";
+    return "VNC password (VncAuth): DES challenge-response, unencrypted "
+           "(--crypto modern for VeNCrypt/TLS)";
+  }
   if (t.crypto_profile == "legacy") return "legacy SSH algorithms (--crypto legacy)";
-  if (t.protocol == "vnc" && t.auth == "none")
-    return "VNC without authentication (None): unauthenticated and unencrypted";
-  if (t.protocol == "vnc")
-    return "VNC password (VncAuth): DES challenge-response, unencrypted";
   return "";
 }
 
@@ -118,19 +123,32 @@ grpc::Status TargetServiceImpl::AddTarget(grpc::ServerContext* ctx, const v1::Ad
       return ToGrpc(absl::InvalidArgumentError(fmt::format("label '{}' given twice", l.key())));
     }
   }
-  if (!req->host_key().empty()) {
-    if (*protocol != policy::Protocol::kSsh) {
-      return ToGrpc(absl::InvalidArgumentError("--host-key applies to ssh targets only"));
-    }
-    auto key = core::NormaliseHostKeyLine(req->host_key());
-    if (!key.ok()) return ToGrpc(key.status());
-    t.host_key = *key;
-  }
-  if (req->crypto() == v1::CRYPTO_PROFILE_LEGACY) {
-    if (*protocol != policy::Protocol::kSsh) {
-      return ToGrpc(absl::InvalidArgumentError("--crypto legacy applies to ssh targets only"));
+  // The crypto of the broker->target leg. SSH: modern unless asked for
+  // legacy algorithms. VNC: legacy (the clear: VncAuth or None, flagged
+  // weak) unless asked for modern: VeNCrypt with the certificate pinned.
+  const bool vnc = *protocol == policy::Protocol::kVnc;
+  if (req->crypto() == v1::CRYPTO_PROFILE_LEGACY ||
+      (vnc && req->crypto() == v1::CRYPTO_PROFILE_UNSPECIFIED)) {
+    if (*protocol != policy::Protocol::kSsh && !vnc) {
+      return ToGrpc(
+          absl::InvalidArgumentError("--crypto legacy applies to ssh and vnc targets only"));
     }
     t.crypto_profile = "legacy";
+  }
+  if (!req->host_key().empty()) {
+    if (*protocol == policy::Protocol::kSsh) {
+      auto key = core::NormaliseHostKeyLine(req->host_key());
+      if (!key.ok()) return ToGrpc(key.status());
+      t.host_key = *key;
+    } else if (vnc && t.crypto_profile != "legacy") {
+      auto pin = core::NormaliseCertificatePin(req->host_key());
+      if (!pin.ok()) return ToGrpc(pin.status());
+      t.host_key = *pin;
+    } else {
+      return ToGrpc(absl::InvalidArgumentError(
+          vnc ? "--host-key of a vnc target pins its TLS certificate: it needs --crypto modern"
+              : "--host-key applies to ssh and vnc targets only"));
+    }
   }
   auto auth = AuthFromProto(req->auth(), *protocol);
   if (!auth.ok()) return ToGrpc(auth.status());

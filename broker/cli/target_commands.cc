@@ -170,7 +170,7 @@ void RegisterTargetCommands(CLI::App& app, CliContext& ctx, int* rc) {
   targets->require_subcommand(1);
 
   struct AddArgs {
-    std::string name, address, protocol, host_key, crypto = "modern", auth;
+    std::string name, address, protocol, host_key, crypto, auth;
     std::vector<std::string> labels;
   };
   auto a = std::make_shared<AddArgs>();
@@ -182,8 +182,12 @@ void RegisterTargetCommands(CLI::App& app, CliContext& ctx, int* rc) {
       ->check(CLI::IsMember({"ssh", "rdp", "vnc", "tcp"}));
   add->add_option("--label", a->labels, "Label k=v (repeatable)");
   add->add_option("--host-key", a->host_key,
-                  "Pinned SSH host key 'TYPE BASE64' (default: trust on first use)");
-  add->add_option("--crypto", a->crypto, "modern|legacy (legacy: old RTUs, broker->target only)")
+                  "Pinned SSH host key 'TYPE BASE64', or for a vnc target with --crypto modern "
+                  "the SHA-256 fingerprint of its TLS certificate (default: trust on first use)");
+  add->add_option("--crypto", a->crypto,
+                  "modern|legacy, the broker->target leg only. ssh: modern (default) or legacy "
+                  "algorithms for old RTUs; vnc: modern = VeNCrypt (TLS, certificate pinned), "
+                  "legacy (default) = the clear (VncAuth or None)")
       ->check(CLI::IsMember({"modern", "legacy"}));
   add->add_option("--auth", a->auth,
                   "certificate|password|key|none: how the broker logs in (default certificate; "
@@ -206,7 +210,9 @@ void RegisterTargetCommands(CLI::App& app, CliContext& ctx, int* rc) {
       l->set_value(kv.substr(eq + 1));
     }
     req.set_host_key(a->host_key);
-    req.set_crypto(a->crypto == "legacy" ? v1::CRYPTO_PROFILE_LEGACY : v1::CRYPTO_PROFILE_MODERN);
+    req.set_crypto(a->crypto == "legacy"   ? v1::CRYPTO_PROFILE_LEGACY
+                   : a->crypto == "modern" ? v1::CRYPTO_PROFILE_MODERN
+                                           : v1::CRYPTO_PROFILE_UNSPECIFIED);
     req.set_auth(a->auth == "password"      ? v1::TARGET_AUTH_PASSWORD
                  : a->auth == "key"         ? v1::TARGET_AUTH_KEY
                  : a->auth == "none"        ? v1::TARGET_AUTH_NONE
@@ -249,9 +255,10 @@ void RegisterTargetCommands(CLI::App& app, CliContext& ctx, int* rc) {
     for (const auto& t : resp.targets()) {
       std::printf("%-20s %-8s %-24s %-8s %s\n", t.name().c_str(), ProtocolText(t.protocol()),
                   t.address().c_str(),
-                  t.crypto() == v1::CRYPTO_PROFILE_LEGACY ? "legacy"
-                  : t.weak_crypto().empty()              ? "modern"
-                                                         : "weak",
+                  t.weak_crypto().empty()                   ? "modern"
+                  : t.protocol() == v1::PROTOCOL_VNC        ? "weak"
+                  : t.crypto() == v1::CRYPTO_PROFILE_LEGACY ? "legacy"
+                                                            : "weak",
                   LabelsText(t).c_str());
     }
     *rc = kExitOk;
@@ -271,7 +278,12 @@ void RegisterTargetCommands(CLI::App& app, CliContext& ctx, int* rc) {
               << "\nprotocol: " << ProtocolText(t.protocol()) << "\nauth:     " << AuthText(t.auth())
               << "\nlabels:   " << LabelsText(t)
               << "\ncrypto:   " << (t.crypto() == v1::CRYPTO_PROFILE_LEGACY ? "legacy" : "modern")
-              << "\nhost key: " << (t.host_key().empty() ? "(trust on first use)" : t.host_key())
+              << (t.protocol() == v1::PROTOCOL_VNC
+                      ? (t.crypto() == v1::CRYPTO_PROFILE_LEGACY ? " (in the clear)"
+                                                                 : " (VeNCrypt, TLS)")
+                      : "")
+              << (t.protocol() == v1::PROTOCOL_VNC ? "\ncert pin: " : "\nhost key: ")
+              << (t.host_key().empty() ? "(trust on first use)" : t.host_key())
               << "\n";
     for (const auto& sec : t.secrets()) {
       std::cout << "secret for " << (sec.login().empty() ? "(no login)" : sec.login())

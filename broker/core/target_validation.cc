@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
 #include <set>
 
 #include "broker/common/bounded_reader.h"
@@ -73,6 +74,37 @@ absl::StatusOr<std::string> NormaliseHostKeyLine(std::string_view line) {
     return absl::InvalidArgumentError("--host-key: key blob does not match its type");
   }
   return fmt::format("{} {}", type, b64);
+}
+
+absl::StatusOr<std::string> NormaliseCertificatePin(std::string_view text) {
+  std::string_view t = text;
+  auto strip = [&](std::string_view prefix) {
+    if (t.size() >= prefix.size()) {
+      bool eq = true;
+      for (size_t i = 0; i < prefix.size(); ++i)
+        eq = eq && std::tolower(static_cast<unsigned char>(t[i])) == prefix[i];
+      if (eq) t.remove_prefix(prefix.size());
+    }
+  };
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.front()))) t.remove_prefix(1);
+  while (!t.empty() && std::isspace(static_cast<unsigned char>(t.back()))) t.remove_suffix(1);
+  strip("x509-sha256 ");
+  strip("sha256 fingerprint=");
+  strip("sha256:");
+  std::string hex;
+  for (char c : t) {
+    if (c == ':') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c)))
+      return absl::InvalidArgumentError(
+          "a VNC target's pin is the SHA-256 fingerprint of its certificate: 64 hex digits "
+          "(as `openssl x509 -noout -fingerprint -sha256` prints it)");
+    hex.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  if (hex.size() != 64)
+    return absl::InvalidArgumentError(
+        "a VNC target's pin is the SHA-256 fingerprint of its certificate: 64 hex digits "
+        "(as `openssl x509 -noout -fingerprint -sha256` prints it)");
+  return "x509-sha256 " + hex;
 }
 
 }  // namespace portcullis::core

@@ -20,5 +20,11 @@ namespace portcullis::core {
 // "TYPE BASE64 [comment]" of an SSH host key (ssh-ed25519, ecdsa-sha2-*,
 // ssh-rsa) whose blob names the same type; returns "TYPE BASE64".
 [[nodiscard]] absl::StatusOr<std::string> NormaliseHostKeyLine(std::string_view line);
+// The pin of a VNC target's TLS certificate as an operator gives it:
+// "x509-sha256 HEX", a bare 64-digit hex, or OpenSSL's
+// "sha256 Fingerprint=AB:CD:..." / "AB:CD:..." (`openssl x509 -noout
+// -fingerprint -sha256`); returns "x509-sha256 " + lowercase hex, the form
+// the broker pins on first use.
+[[nodiscard]] absl::StatusOr<std::string> NormaliseCertificatePin(std::string_view text);
 
 }  // namespace portcullis::core

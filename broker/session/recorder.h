@@ -9,6 +9,7 @@
 // (disk full, I/O error, buffer bound exceeded) Health() turns non-OK and
 // the session must end (fail closed).
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -119,6 +120,11 @@ class GraphicalRecorder {
   // Recorders keep its length and SHA-256, not the text.
   virtual void Clipboard(std::string_view text, bool to_target) = 0;
   virtual void Marker(std::string_view label) = 0;
+  // Called by the session thread when it has nothing else to do: the
+  // recorder hands over what has been waiting for its flush interval (the
+  // last picture before the screen went still must not wait for the next
+  // event). Returns how long until it wants the next call.
+  virtual std::chrono::milliseconds Tick() { return std::chrono::hours(1); }
   virtual absl::Status Health() const = 0;
   virtual size_t Backlog() const { return 0; }
   [[nodiscard]] virtual absl::Status Close(std::string_view end_reason) = 0;

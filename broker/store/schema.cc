@@ -216,13 +216,23 @@ ALTER TABLE targets DROP COLUMN auth;
 ALTER TABLE targets RENAME COLUMN auth_v6 TO auth;
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations = {{
+// Version 7: a VNC target's crypto profile says how the broker reaches it:
+// 'modern' over VeNCrypt with its X.509 certificate pinned, 'legacy' in
+// the clear (VncAuth or None). Every VNC target before version 7 was
+// reached in the clear, so it becomes 'legacy', and so does any pin it
+// might hold (none: version 6 pinned no VNC certificate).
+constexpr std::string_view kV7 = R"sql(
+UPDATE targets SET crypto_profile = 'legacy' WHERE protocol = 'vnc';
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations = {{
     {1, "initial schema: users, roles, targets, tokens, meta, audit log", kV1},
     {2, "user_keys: registered SSH public keys", kV2},
     {3, "recordings: the catalogue of session recordings", kV3},
     {4, "auth_attempts lockout counters; login generations on users and tokens", kV4},
     {5, "targets.auth and target_secrets: the credential vault", kV5},
     {6, "targets.auth may be none (VNC without authentication)", kV6},
+    {7, "VNC targets before VeNCrypt are legacy (reached in the clear)", kV7},
 }};
 
 }  // namespace

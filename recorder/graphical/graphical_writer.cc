@@ -286,6 +286,16 @@ void GraphicalWriter::Frame(int x, int y, int w, int h, const uint8_t* pixels, s
   last_dirty_ = now;
 }
 
+std::chrono::milliseconds GraphicalWriter::Tick() {
+  if (!Accepting() || !dirty_) return std::chrono::hours(1);
+  const int64_t now = stream_->Stamp();
+  MaybeFlush(now);
+  if (!dirty_) return std::chrono::hours(1);
+  // Still dirty: not yet due, or deferred by backpressure (try again soon).
+  const int64_t due = first_dirty_ + options_.flush_interval.count() - now;
+  return std::chrono::milliseconds(std::clamp<int64_t>((due + 999) / 1000, 1, 1000));
+}
+
 void GraphicalWriter::MaybeFlush(int64_t now) {
   if (dirty_ && now - first_dirty_ >= options_.flush_interval.count()) Flush(now, false);
 }

@@ -71,6 +71,7 @@ class GraphicalWriter final : public session::GraphicalRecorder {
   void Cursor(int hot_x, int hot_y, int w, int h, const uint8_t* bgra) override;
   void Clipboard(std::string_view text, bool to_target) override;
   void Marker(std::string_view label) override;
+  std::chrono::milliseconds Tick() override;
   absl::Status Health() const override;
   size_t Backlog() const override { return stream_->Backlog(); }
   // Flushes what is dirty (waiting up to max_defer for room), appends the

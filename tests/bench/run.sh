@@ -11,4 +11,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 "$ROOT/$BUILD/tests/bench/bench_recordings"
 "$ROOT/$BUILD/tests/bench/bench_ssh"
 "$ROOT/$BUILD/tests/bench/bench_login"
-if [ -x "$ROOT/$BUILD/tests/bench/bench_vnc" ]; then "$ROOT/$BUILD/tests/bench/bench_vnc"; fi
+if [ -x "$ROOT/$BUILD/tests/bench/bench_vnc" ]; then
+  "$ROOT/$BUILD/tests/bench/bench_vnc"
+  "$ROOT/$BUILD/tests/bench/bench_vnc" sessions 100
+fi

@@ -89,12 +89,24 @@ done
 "$PC" login --broker "$API" --ca "$TLS_CA" --user admin --password-stdin \
   --totp "$(oathtool --totp -b "$SECRET")" <<< "$PASSWORD" >/dev/null
 
+# The demo HMI's TLS certificate (self-signed, as HMIs have them): the
+# broker reaches it over VeNCrypt with this certificate pinned.
+HMI_DIR=$DEMO/demo-hmi
+mkdir -p "$HMI_DIR"
+chmod 700 "$HMI_DIR"
+if [ ! -f "$HMI_DIR/hmi.pem" ]; then
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$HMI_DIR/hmi.key" -out "$HMI_DIR/hmi.pem" \
+    -days 3650 -subj "/CN=demo-hmi" 2>/dev/null
+  chmod 600 "$HMI_DIR/hmi.key"
+fi
+
 if [ "$FIRST_RUN" = 1 ]; then
   sed "s/__DEMO_LOGIN__/$LOGIN/" "$ROOT/tests/demo/demo-roles.yaml" > "$DEMO/demo-roles.yaml"
   "$PC" roles apply -f "$DEMO/demo-roles.yaml" >/dev/null
   "$PC" targets add demo-rtu --address 127.0.0.1:2022 --protocol ssh \
     --label site=demo --label kind=rtu >/dev/null
-  "$PC" targets add demo-hmi --address 127.0.0.1:5901 --protocol vnc \
+  "$PC" targets add demo-hmi --address 127.0.0.1:5901 --protocol vnc --crypto modern \
+    --host-key "$(openssl x509 -in "$HMI_DIR/hmi.pem" -noout -fingerprint -sha256)" \
     --label site=demo --label kind=hmi >/dev/null
   "$PC" targets add demo-sis --address 127.0.0.1:2024 --protocol ssh \
     --label site=demo --label zone=safety >/dev/null
@@ -123,17 +135,17 @@ SSHD_PID=$!
 
 # The demo HMI: a TigerVNC X server on loopback (display :51, port 5901)
 # showing a clock, with a VNC password the broker keeps in its vault; users
-# never see it (they get a one-time ticket from `portcullis access`).
-HMI_DIR=$DEMO/demo-hmi
-mkdir -p "$HMI_DIR"
-chmod 700 "$HMI_DIR"
+# never see it (they get a one-time ticket from `portcullis access`). It
+# offers VeNCrypt X509Vnc (what the broker uses) and, for a demo directory
+# made before VeNCrypt, VncAuth in the clear.
 if [ ! -f "$HMI_DIR/passwd" ]; then
   head -c 6 /dev/urandom | base64 | tr -dc 'A-Za-z0-9' | head -c 8 > "$HMI_DIR/password"
   tigervncpasswd -f < "$HMI_DIR/password" > "$HMI_DIR/passwd"
   chmod 600 "$HMI_DIR/password" "$HMI_DIR/passwd"
 fi
 "$PC" targets set-secret demo-hmi --password-stdin < "$HMI_DIR/password" >/dev/null
-Xtigervnc :51 -rfbport 5901 -interface 127.0.0.1 -localhost -SecurityTypes VncAuth \
+Xtigervnc :51 -rfbport 5901 -interface 127.0.0.1 -localhost -SecurityTypes X509Vnc,VncAuth \
+  -X509Cert "$HMI_DIR/hmi.pem" -X509Key "$HMI_DIR/hmi.key" \
   -rfbauth "$HMI_DIR/passwd" -geometry 1280x1024 -depth 24 -AlwaysShared \
   > "$HMI_DIR/xvnc.log" 2>&1 &
 HMI_PID=$!
@@ -165,8 +177,9 @@ broker's CA. Reach it through the broker (password, then the code from the
 operator's authenticator app or: oathtool --totp -b SECRET):
   ssh -p 2222 operator:demo-rtu@127.0.0.1
 
-Demo HMI: demo-hmi = TigerVNC on 127.0.0.1:5901 (pid $HMI_PID) showing a clock; its VNC
-password is vaulted in the broker. As the operator (after portcullis login below):
+Demo HMI: demo-hmi = TigerVNC on 127.0.0.1:5901 (pid $HMI_PID) showing a clock, reached
+by the broker over VeNCrypt/TLS with its certificate pinned; its VNC password is
+vaulted in the broker. As the operator (after portcullis login below):
   $PC access demo-hmi          # prints a one-time ticket
   vncviewer 127.0.0.1::5900    # enter the ticket as the VNC password
 

@@ -498,6 +498,51 @@ TEST_F(GraphicalWriterTest, KilledWriterLeavesATruncatedRecording) {
   EXPECT_TRUE(r->SeekTo(100'000'000).ok());
 }
 
+// The last picture before a screen goes still is handed over by Tick()
+// once its flush interval has passed, without waiting for another event:
+// a broker killed while the screen is still loses none of it.
+TEST_F(GraphicalWriterTest, TickFlushesTheLastPictureOfAStillScreen) {
+  for (const bool tick : {true, false}) {
+    SCOPED_TRACE(tick ? "with Tick" : "without Tick");
+    const session::RecordingInfo info = Info(tick ? "t1ck3d" : "n0t1ck");
+    const std::string path = RecordingDirectory(Options(), &clock_).PathFor(info, info.started,
+                                                                            GraphicalFormat());
+    const RecordingPaths files = PathsFor(path);
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      RecordingDirectoryOptions opts = Options();
+      opts.checkpoint_interval = std::chrono::hours(1);
+      opts.checkpoint_bytes = 1u << 30;
+      auto rec = Open(info, {}, {}, opts);
+      if (rec == nullptr) ::_exit(2);
+      rec->Resize(64, 64);
+      if (!testing::WaitForCheckpoints(files.seal, 1)) ::_exit(3);
+      clock_.Advance(1s);
+      std::mt19937 rng(9);
+      auto px = Pattern(rng, 64, 64);
+      rec->Frame(0, 0, 64, 64, px.data(), 256);
+      // Not due yet: the writer asks to be called again within the interval.
+      const auto wait = rec->Tick();
+      if (wait > std::chrono::milliseconds(33) || wait < std::chrono::milliseconds(1)) ::_exit(6);
+      clock_.Advance(40ms);
+      if (tick && rec->Tick() != std::chrono::hours(1)) ::_exit(7);
+      if (!testing::WaitUntil([&] { return rec->Backlog() == 0; })) ::_exit(4);
+      std::this_thread::sleep_for(50ms);
+      ::kill(::getpid(), SIGKILL);
+      ::_exit(5);
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << "child status " << status;
+    path_ = path;
+    auto r = Read();
+    ASSERT_NE(r, nullptr);
+    // RESIZE, and with Tick the KEYFRAME of the still picture.
+    EXPECT_EQ(r->picture_records(), tick ? 2u : 1u);
+  }
+}
+
 // A disk that fails (ENOSPC on /dev/full) turns Health() non-OK.
 TEST_F(GraphicalWriterTest, DiskErrorTurnsHealthNonOk) {
   const int fd = ::open("/dev/full", O_WRONLY | O_CLOEXEC);

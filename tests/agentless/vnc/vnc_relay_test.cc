@@ -73,6 +73,16 @@ options:
   clipboard: to_target
 )yaml";
 
+constexpr char kFromTargetRole[] = R"yaml(
+kind: role
+name: fromhmi
+allow:
+  targets: {site: a}
+  protocols: [vnc]
+options:
+  clipboard: from_target
+)yaml";
+
 constexpr char kLimitedRole[] = R"yaml(
 kind: role
 name: limited
@@ -82,61 +92,6 @@ allow:
 options:
   max_session: 1h
 )yaml";
-
-// The broker's side of a refused handshake, as a 3.8 viewer reads it.
-struct RawResult {
-  uint32_t result = 99;
-  std::string reason;
-  bool closed_early = false;
-};
-
-bool ReadN(int fd, void* buf, size_t n) {
-  auto* p = static_cast<char*>(buf);
-  size_t got = 0;
-  while (got < n) {
-    ssize_t r = read(fd, p + got, n - got);
-    if (r <= 0) return false;
-    got += static_cast<size_t>(r);
-  }
-  return true;
-}
-
-RawResult RawHandshake(int port, const std::string& ticket) {
-  RawResult out;
-  int fd = ConnectLoopback(port);
-  if (fd < 0) return out;
-  timeval tv{30, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  char ver[12], types[2];
-  std::array<uint8_t, 16> ch{};
-  if (!ReadN(fd, ver, 12) || write(fd, "RFB 003.008\n", 12) != 12 || !ReadN(fd, types, 2) ||
-      write(fd, "\x02", 1) != 1 || !ReadN(fd, ch.data(), 16)) {
-    out.closed_early = true;
-    close(fd);
-    return out;
-  }
-  char pw[9] = {};
-  strncpy(pw, ticket.c_str(), 8);
-  rfbClientEncryptBytes(ch.data(), pw);
-  uint8_t res[4];
-  if (write(fd, ch.data(), 16) != 16 || !ReadN(fd, res, 4)) {
-    out.closed_early = true;
-    close(fd);
-    return out;
-  }
-  out.result = (uint32_t{res[0]} << 24) | (uint32_t{res[1]} << 16) | (uint32_t{res[2]} << 8) | res[3];
-  uint8_t len[4];
-  if (out.result != 0 && ReadN(fd, len, 4)) {
-    const uint32_t n = (uint32_t{len[0]} << 24) | (uint32_t{len[1]} << 16) |
-                       (uint32_t{len[2]} << 8) | len[3];
-    if (n < 4096) {
-      out.reason.resize(n);
-      if (!ReadN(fd, out.reason.data(), n)) out.reason.clear();
-    }
-  }
-  close(fd);
-  return out;
-}
 
 // True once the peer closed `fd` (or within `d` not).
 bool ClosedWithin(int fd, std::chrono::milliseconds d) {
@@ -221,7 +176,8 @@ class VncRelayTest : public ::testing::Test {
     ASSERT_TRUE(b.roles().PutAll({store::RoleRecord{"viewer", kRoles, 0},
                                   store::RoleRecord{"limited", kLimitedRole, 0},
                                   store::RoleRecord{"watcher", kWatcherRole, 0},
-                                  store::RoleRecord{"clip", kClipboardRole, 0}}).ok());
+                                  store::RoleRecord{"clip", kClipboardRole, 0},
+                                  store::RoleRecord{"fromhmi", kFromTargetRole, 0}}).ok());
     b.role_table().Invalidate();
     const int closed_port = PickFreePort();
     struct T {
@@ -238,6 +194,7 @@ class VncRelayTest : public ::testing::Test {
       r.name = t.name;
       r.address = t.address;
       r.protocol = "vnc";
+      r.crypto_profile = "legacy";  // in the clear (vnc_tls_test covers VeNCrypt)
       r.auth = "password";
       r.labels = {{"site", t.site}};
       ASSERT_TRUE(b.targets().Create(r).ok()) << t.name;
@@ -277,6 +234,7 @@ class VncRelayTest : public ::testing::Test {
     r.name = name;
     r.address = "127.0.0.1:" + std::to_string(port);
     r.protocol = "vnc";
+    r.crypto_profile = "legacy";  // in the clear (vnc_tls_test covers VeNCrypt)
     r.auth = "password";
     r.labels = {{"site", "a"}};
     ASSERT_TRUE(env_.broker().targets().Create(r).ok());
@@ -1023,6 +981,7 @@ TEST_F(VncRelayTest, TargetWithoutAuthentication) {
   r.name = "hmi-open";
   r.address = "127.0.0.1:" + std::to_string(none.port());
   r.protocol = "vnc";
+  r.crypto_profile = "legacy";  // in the clear (vnc_tls_test covers VeNCrypt)
   r.auth = "none";
   r.labels = {{"site", "a"}};
   ASSERT_TRUE(env_.broker().targets().Create(r).ok());
@@ -1034,12 +993,92 @@ TEST_F(VncRelayTest, TargetWithoutAuthentication) {
   p.name = "hmi-notopen";
   p.address = "127.0.0.1:" + std::to_string(xvnc_->port());
   p.protocol = "vnc";
+  p.crypto_profile = "legacy";
   p.auth = "none";
   p.labels = {{"site", "a"}};
   ASSERT_TRUE(env_.broker().targets().Create(p).ok());
   RawResult r2 = RawHandshake(listener_->port(), Ticket("hmi-notopen"));
   EXPECT_EQ(r2.result, 1u);
   EXPECT_EQ(r2.reason.rfind("portcullis: ", 0), 0u) << r2.reason;
+}
+
+// The HMI's desktop changes size (xrandr on its display): the viewer
+// through the broker follows (DesktopSize), the recording is resized, and
+// the picture at the new size equals a direct view's.
+TEST_F(VncRelayTest, ADesktopResizeOnTheTargetReachesTheViewerAndTheRecording) {
+  if (RunCommand({"sh", "-c", "command -v xrandr"}).exit_code != 0)
+    GTEST_SKIP() << "xrandr not installed (.ci/deps.sh installs x11-xserver-utils)";
+  for (const std::string enc : {"hextile raw", "zrle raw"}) {
+    SCOPED_TRACE(enc);
+    ViewerClient v;
+    ASSERT_TRUE(v.Connect(listener_->port(), Ticket("hmi-07"), enc).ok());
+    const int w0 = v.width(), h0 = v.height();
+    const std::string size = w0 == 800 ? "640x480" : "800x600";
+    const int w1 = w0 == 800 ? 640 : 800, h1 = w0 == 800 ? 480 : 600;
+    const std::string display = ":" + std::to_string(xvnc_->display());
+    CommandResult r = RunCommand({"xrandr", "-d", display, "-s", size});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    for (int i = 0; i < 50 && v.width() != w1; ++i) {
+      (void)v.Refresh(2s);
+      v.Pump(100ms);
+    }
+    ASSERT_EQ(v.width(), w1);
+    ASSERT_EQ(v.height(), h1);
+    const std::string direct = DirectHash(enc);
+    std::string through;
+    for (int i = 0; i < 20 && through != direct; ++i) {
+      ASSERT_TRUE(v.Refresh().ok());
+      through = v.Hash();
+    }
+    EXPECT_EQ(through, direct);
+    v.Pump(200ms);
+    auto rec = recorders_.last();
+    EXPECT_EQ(rec->width, w1);
+    EXPECT_EQ(rec->height, h1);
+    EXPECT_GE(rec->resizes, 2);  // the first size, then the new one
+    std::string fb = rec->Fb();
+    for (size_t i = 3; i < fb.size(); i += 4) fb[i] = 0;
+    EXPECT_TRUE(fb == v.Bgrx()) << "the recorder's framebuffer differs from the viewer's";
+    (void)h0;
+  }
+}
+
+// Text copied on the HMI (xclip on its display; Xtigervnc sends it to its
+// viewers as ServerCutText) reaches a viewer through the broker only when
+// the role's clipboard is from_target or both; otherwise the relay cuts the
+// message out (audited once, by hash) and the session goes on.
+TEST_F(VncRelayTest, TheHmisClipboardReachesTheViewerOnlyWhenTheRoleAllowsIt) {
+  if (RunCommand({"xclip", "-version"}).exit_code != 0)
+    GTEST_SKIP() << "xclip not installed (.ci/deps.sh installs it)";
+  TempDir dir;
+  {
+    std::ofstream(dir.Join("clip.txt")) << "setpoint 73.5";
+  }
+  ViewerClient denied, allowed;
+  ASSERT_TRUE(denied.Connect(listener_->port(), Ticket("hmi-07"), "raw").ok());
+  ASSERT_TRUE(
+      allowed.Connect(listener_->port(), Ticket("hmi-07", "127.0.0.1", {"fromhmi"}), "raw").ok());
+  // xclip stays in the background to serve the selection; stopped by PID
+  // with the fixture.
+  ASSERT_TRUE(xvnc_
+                  ->StartClient({"/usr/bin/xclip", "-selection", "clipboard", "-loops", "10",
+                                 dir.Join("clip.txt")},
+                                "xclip.log")
+                  .ok());
+  for (int i = 0; i < 100 && allowed.received_cut_text().empty(); ++i) {
+    allowed.Pump(50ms);
+    denied.Pump(50ms);
+  }
+  EXPECT_EQ(allowed.received_cut_text(), "setpoint 73.5");
+  denied.Pump(300ms);
+  EXPECT_EQ(denied.received_cut_text(), "");
+  EXPECT_TRUE(denied.connected());
+  ASSERT_TRUE(denied.Refresh().ok());  // the stream around the cut is intact
+  auto row = WaitRow("vnc.clipboard");
+  ASSERT_TRUE(row.has_value());
+  EXPECT_EQ(row->outcome, "denied");
+  EXPECT_EQ(row->details["direction"], "to-viewer");
+  EXPECT_EQ(row->details.dump().find("setpoint"), std::string::npos);
 }
 
 }  // namespace

@@ -1,10 +1,16 @@
 #include "tests/agentless/vnc/xvnc_fixture.h"
 
 #include <rfb/rfbclient.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
+#include <array>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
+#include <mutex>
 #include <fstream>
 #include <sstream>
 
@@ -12,6 +18,9 @@
 #include <openssl/sha.h>
 
 #include "tests/support/server_process.h"
+
+// libvncclient's VncAuth response (not in its public header).
+extern "C" void rfbClientEncryptBytes(unsigned char* bytes, char* passwd);
 
 namespace portcullis::testing {
 namespace {
@@ -33,11 +42,29 @@ std::string Slurp(const std::string& path) {
 
 int g_tag;
 
+// libvncclient logs through two global function pointers; what it logged
+// during a Connect() is kept for last_error() (the broker's refusal
+// reasons arrive as "VNC connection failed: ..." log lines).
+std::mutex g_log_mu;
+std::string g_log;
+
+void CaptureLog(const char* format, ...) {
+  char line[2048];
+  va_list ap;
+  va_start(ap, format);
+  std::vsnprintf(line, sizeof line, format, ap);
+  va_end(ap);
+  std::fputs(line, stderr);
+  std::lock_guard<std::mutex> lock(g_log_mu);
+  if (g_log.size() < 65536) g_log += line;
+}
+
 struct ClientState {
   std::string password;
   std::string encodings;
   bool frame_done = false;
   long frames = 0;
+  std::string cut_text;  // the last ServerCutText
 };
 
 ClientState* StateOf(rfbClient* c) {
@@ -45,6 +72,11 @@ ClientState* StateOf(rfbClient* c) {
 }
 
 char* GetPassword(rfbClient* c) { return strdup(StateOf(c)->password.c_str()); }
+void GotCutText(rfbClient* c, const char* text, int len) {
+  if (auto* st = StateOf(c); st != nullptr && text != nullptr && len >= 0)
+    st->cut_text.assign(text, static_cast<size_t>(len));
+}
+
 void Finished(rfbClient* c) {
   StateOf(c)->frame_done = true;
   ++StateOf(c)->frames;
@@ -172,22 +204,39 @@ ViewerClient::~ViewerClient() {
 
 absl::Status ViewerClient::Connect(int port, const std::string& password,
                                    const std::string& encodings, std::chrono::milliseconds timeout) {
+  rfbClientLog = CaptureLog;
+  rfbClientErr = CaptureLog;
+  {
+    std::lock_guard<std::mutex> lock(g_log_mu);
+    g_log.clear();
+  }
+  last_error_.clear();
   rfbClient* c = bpp_ == 16 ? rfbGetClient(5, 3, 2) : rfbGetClient(8, 3, 4);
   if (c == nullptr) return absl::InternalError("rfbGetClient");
-  auto* state = new ClientState{password, encodings};
+  auto* state = new ClientState{password, encodings, false, 0, {}};
   rfbClientSetClientData(c, &g_tag, state);
   free(c->serverHost);
   c->serverHost = strdup("127.0.0.1");
   c->serverPort = port;
   c->GetPassword = GetPassword;
   c->FinishedFrameBufferUpdate = Finished;
+  c->GotXCutText = GotCutText;
   c->appData.encodingsString = state->encodings.c_str();
   c->appData.shareDesktop = TRUE;
   c->canHandleNewFBSize = TRUE;
+  // VncAuth or None only: the harness has no TLS credentials, and a direct
+  // view of a VeNCrypt server (Xtigervnc also lists X509Vnc as its own
+  // type) must take the clear VncAuth it offers beside it.
+  const uint32_t schemes[] = {rfbVncAuth, rfbNoAuth};
+  SetClientAuthSchemes(c, schemes, 2);
   if (!rfbInitClient(c, nullptr, nullptr)) {
     // rfbInitClient cleaned the client up.
     delete state;
-    return absl::UnavailableError("rfbInitClient failed");
+    {
+      std::lock_guard<std::mutex> lock(g_log_mu);
+      last_error_ = g_log;
+    }
+    return absl::UnavailableError("rfbInitClient failed: " + last_error_);
   }
   client_ = c;
   connected_ = true;
@@ -203,6 +252,8 @@ absl::Status ViewerClient::Connect(int port, const std::string& password,
   if (!Pump(std::chrono::milliseconds(150))) return absl::UnavailableError("connection lost");
   return absl::OkStatus();
 }
+
+std::string ViewerClient::last_error() const { return last_error_; }
 
 absl::Status ViewerClient::Refresh(std::chrono::milliseconds timeout) {
   if (client_ == nullptr) return absl::FailedPreconditionError("not connected");
@@ -283,9 +334,61 @@ bool ViewerClient::SendKey(uint32_t keysym, bool down) {
 bool ViewerClient::SendPointer(int x, int y, int mask) {
   return client_ != nullptr && SendPointerEvent(client_, x, y, mask);
 }
+std::string ViewerClient::received_cut_text() const {
+  return client_ != nullptr ? StateOf(client_)->cut_text : "";
+}
+
 bool ViewerClient::SendCutText(const std::string& text) {
   return client_ != nullptr &&
          SendClientCutText(client_, const_cast<char*>(text.data()), static_cast<int>(text.size()));
+}
+
+bool ReadN(int fd, void* buf, size_t n) {
+  auto* p = static_cast<char*>(buf);
+  size_t got = 0;
+  while (got < n) {
+    ssize_t r = read(fd, p + got, n - got);
+    if (r <= 0) return false;
+    got += static_cast<size_t>(r);
+  }
+  return true;
+}
+
+RawResult RawHandshake(int port, const std::string& ticket) {
+  RawResult out;
+  int fd = ConnectLoopback(port);
+  if (fd < 0) return out;
+  timeval tv{30, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  char ver[12], types[2];
+  std::array<uint8_t, 16> ch{};
+  if (!ReadN(fd, ver, 12) || write(fd, "RFB 003.008\n", 12) != 12 || !ReadN(fd, types, 2) ||
+      write(fd, "\x02", 1) != 1 || !ReadN(fd, ch.data(), 16)) {
+    out.closed_early = true;
+    close(fd);
+    return out;
+  }
+  char pw[9] = {};
+  strncpy(pw, ticket.c_str(), 8);
+  rfbClientEncryptBytes(ch.data(), pw);
+  uint8_t res[4];
+  if (write(fd, ch.data(), 16) != 16 || !ReadN(fd, res, 4)) {
+    out.closed_early = true;
+    close(fd);
+    return out;
+  }
+  out.result = (uint32_t{res[0]} << 24) | (uint32_t{res[1]} << 16) | (uint32_t{res[2]} << 8) | res[3];
+  uint8_t len[4];
+  if (out.result != 0 && ReadN(fd, len, 4)) {
+    const uint32_t n = (uint32_t{len[0]} << 24) | (uint32_t{len[1]} << 16) |
+                       (uint32_t{len[2]} << 8) | len[3];
+    if (n < 4096) {
+      out.reason.resize(n);
+      if (!ReadN(fd, out.reason.data(), n)) out.reason.clear();
+    }
+  }
+  close(fd);
+  return out;
 }
 
 }  // namespace portcullis::testing

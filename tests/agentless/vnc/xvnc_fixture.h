@@ -15,6 +15,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -106,6 +107,8 @@ class ViewerClient {
   bool SendKey(uint32_t keysym, bool down);
   bool SendPointer(int x, int y, int mask);
   bool SendCutText(const std::string& text);
+  // The text of the last ServerCutText received ("" if none).
+  std::string received_cut_text() const;
   // True until the server closed the connection.
   bool connected() const { return connected_; }
 
@@ -116,6 +119,20 @@ class ViewerClient {
   std::chrono::steady_clock::time_point first_frame_{};
   _rfbClient* client_ = nullptr;
   bool connected_ = false;
+  std::string last_error_;
 };
+
+// The broker's side of a refused handshake, as a 3.8 viewer reads it: a
+// raw client that sends VncAuth with `ticket` and reads the SecurityResult
+// and its reason (libvncclient does not hand the reason to its caller).
+struct RawResult {
+  uint32_t result = 99;
+  std::string reason;
+  bool closed_early = false;
+};
+RawResult RawHandshake(int port, const std::string& ticket);
+
+// Reads exactly `n` bytes from `fd` (false on EOF or error).
+bool ReadN(int fd, void* buf, size_t n);
 
 }  // namespace portcullis::testing

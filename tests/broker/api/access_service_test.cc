@@ -6,6 +6,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+#include <string>
+
 #include "broker/common/vnc_des.h"
 #include "tests/broker/api/api_harness.h"
 
@@ -249,6 +253,72 @@ TEST_F(AccessServiceTest, VncTargetsAuthModesAndVault) {
   EXPECT_THAT(weak["hmi-07"], HasSubstr("VncAuth"));
   EXPECT_THAT(weak["hmi-open"], HasSubstr("without authentication"));
   EXPECT_EQ(weak.size(), 4u);  // hmi-07, hmi-09, hmi-gated, hmi-open
+}
+
+// A vnc target's crypto: legacy (in the clear, weak) unless modern is asked
+// for (VeNCrypt, its certificate pinned); --host-key then takes the
+// certificate's SHA-256 fingerprint in OpenSSL's form, and nothing else.
+TEST_F(AccessServiceTest, VncTargetsCryptoProfileAndCertificatePin) {
+  auto add = [&](const std::string& name, v1::Protocol p, v1::CryptoProfile crypto,
+                 const std::string& host_key, v1::AddTargetResponse* out) {
+    v1::AddTargetRequest req;
+    req.set_name(name);
+    req.set_address("127.0.0.1:5920");
+    req.set_protocol(p);
+    req.set_crypto(crypto);
+    req.set_host_key(host_key);
+    auto* l = req.add_labels();
+    l->set_key("site");
+    l->set_value("plant-a");
+    return targets_->AddTarget(ApiHarness::Ctx(admin_).get(), req, out);
+  };
+  const std::string hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  std::string colons;
+  for (size_t i = 0; i < hex.size(); i += 2) colons += (i ? ":" : "") + hex.substr(i, 2);
+  v1::AddTargetResponse out;
+  ASSERT_TRUE(add("hmi-tls", v1::PROTOCOL_VNC, v1::CRYPTO_PROFILE_MODERN,
+                  "sha256 Fingerprint=" + colons, &out)
+                  .ok());
+  EXPECT_EQ(out.target().crypto(), v1::CRYPTO_PROFILE_MODERN);
+  EXPECT_EQ(out.target().host_key(), "x509-sha256 " + hex);
+  EXPECT_TRUE(out.target().weak_crypto().empty());
+  ASSERT_TRUE(add("hmi-tofu", v1::PROTOCOL_VNC, v1::CRYPTO_PROFILE_MODERN, "", &out).ok());
+  EXPECT_TRUE(out.target().host_key().empty());
+  ASSERT_TRUE(add("hmi-plain", v1::PROTOCOL_VNC, v1::CRYPTO_PROFILE_UNSPECIFIED, "", &out).ok());
+  EXPECT_EQ(out.target().crypto(), v1::CRYPTO_PROFILE_LEGACY);
+  EXPECT_THAT(out.target().weak_crypto(), HasSubstr("--crypto modern"));
+  ASSERT_TRUE(add("hmi-plain2", v1::PROTOCOL_VNC, v1::CRYPTO_PROFILE_LEGACY, "", &out).ok());
+  EXPECT_EQ(out.target().crypto(), v1::CRYPTO_PROFILE_LEGACY);
+  // A pin needs TLS; an SSH host key is not a certificate pin; neither is
+  // a short fingerprint.
+  EXPECT_EQ(add("hmi-x", v1::PROTOCOL_VNC, v1::CRYPTO_PROFILE_UNSPECIFIED, hex, &out).error_code(),
+            grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(add("hmi-x", v1::PROTOCOL_VNC, v1::CRYPTO_PROFILE_MODERN,
+                "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICY2DMglhABwb+oTXxijpm1EH3LOalKocIqS6UbkgrMT",
+                &out)
+                .error_code(),
+            grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(add("hmi-x", v1::PROTOCOL_VNC, v1::CRYPTO_PROFILE_MODERN, hex.substr(4), &out)
+                .error_code(),
+            grpc::INVALID_ARGUMENT);
+  // An ssh target stays modern by default and takes no certificate pin.
+  ASSERT_TRUE(add("rtu-x", v1::PROTOCOL_SSH, v1::CRYPTO_PROFILE_UNSPECIFIED, "", &out).ok());
+  EXPECT_EQ(out.target().crypto(), v1::CRYPTO_PROFILE_MODERN);
+  EXPECT_EQ(add("rtu-y", v1::PROTOCOL_SSH, v1::CRYPTO_PROFILE_MODERN, hex, &out).error_code(),
+            grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(add("plc-x", v1::PROTOCOL_TCP, v1::CRYPTO_PROFILE_LEGACY, "", &out).error_code(),
+            grpc::INVALID_ARGUMENT);
+  // --weak-crypto lists the vnc targets in the clear, not the modern ones.
+  v1::ListTargetsRequest lr;
+  lr.set_weak_crypto(true);
+  v1::ListTargetsResponse list;
+  ASSERT_TRUE(targets_->ListTargets(ApiHarness::Ctx(admin_).get(), lr, &list).ok());
+  std::set<std::string> weak;
+  for (const auto& t : list.targets()) weak.insert(t.name());
+  EXPECT_EQ(weak.count("hmi-tls"), 0u);
+  EXPECT_EQ(weak.count("hmi-tofu"), 0u);
+  EXPECT_EQ(weak.count("hmi-plain"), 1u);
+  EXPECT_EQ(weak.count("hmi-plain2"), 1u);
 }
 
 }  // namespace

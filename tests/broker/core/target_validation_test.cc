@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
+#include <string>
+
 namespace portcullis::core {
 namespace {
 
@@ -41,6 +44,26 @@ TEST(TargetValidationTest, HostKeys) {
   EXPECT_FALSE(NormaliseHostKeyLine("ssh-dss AAAA").ok());
   EXPECT_FALSE(NormaliseHostKeyLine("ssh-ed25519 !!!!").ok());
   EXPECT_FALSE(NormaliseHostKeyLine("garbage").ok());
+}
+
+TEST(TargetValidationTest, CertificatePins) {
+  const std::string hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  const std::string pin = "x509-sha256 " + hex;
+  std::string colons;
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    if (i) colons += ':';
+    colons += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i])));
+    colons += static_cast<char>(std::toupper(static_cast<unsigned char>(hex[i + 1])));
+  }
+  EXPECT_EQ(*NormaliseCertificatePin(pin), pin);
+  EXPECT_EQ(*NormaliseCertificatePin(hex), pin);
+  EXPECT_EQ(*NormaliseCertificatePin("sha256 Fingerprint=" + colons), pin);  // openssl x509
+  EXPECT_EQ(*NormaliseCertificatePin("SHA256 Fingerprint=" + colons + "\n"), pin);
+  EXPECT_EQ(*NormaliseCertificatePin(" " + colons), pin);
+  EXPECT_FALSE(NormaliseCertificatePin("ssh-ed25519 AAAA").ok());
+  EXPECT_FALSE(NormaliseCertificatePin(hex.substr(2)).ok());
+  EXPECT_FALSE(NormaliseCertificatePin(hex + "00").ok());
+  EXPECT_FALSE(NormaliseCertificatePin("").ok());
 }
 
 }  // namespace

@@ -168,6 +168,38 @@ TEST_F(DatabaseTest, MigratesAVersion5DatabaseKeepingTargetsAndSecrets) {
   EXPECT_NE(raw.Exec("UPDATE targets SET auth = 'bogus' WHERE name = 'hmi-07'"), "");
 }
 
+// A version 6 database: its VNC targets were reached in the clear, so they
+// become legacy (VeNCrypt is what 'modern' means for a VNC target now);
+// SSH targets keep their profile.
+TEST_F(DatabaseTest, MigratesAVersion6DatabaseMarkingVncTargetsLegacy) {
+  { std::ofstream(Path()).flush(); }
+  {
+    RawDb raw(Path());
+    ASSERT_EQ(raw.Exec("CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                       "description TEXT NOT NULL, applied_at TEXT NOT NULL)"),
+              "");
+    for (const Migration& m : Migrations()) {
+      if (m.version > 6) break;
+      ASSERT_EQ(raw.Exec(std::string(m.sql)), "") << m.version;
+      ASSERT_EQ(raw.Exec("INSERT INTO schema_migrations VALUES (" + std::to_string(m.version) +
+                         ", 'v', 'x')"),
+                "");
+    }
+    ASSERT_EQ(raw.Exec("INSERT INTO targets(name, address, protocol, created_at, auth) VALUES "
+                       "  ('sw-01', '127.0.0.1:22', 'ssh', 1, 'password'),"
+                       "  ('hmi-07', '127.0.0.1:5907', 'vnc', 1, 'password'),"
+                       "  ('hmi-08', '127.0.0.1:5908', 'vnc', 1, 'none');"),
+              "");
+  }
+  auto db = Database::Open(Path(), &clock_);
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->SchemaVersion(), LatestSchemaVersion());
+  RawDb raw(Path());
+  EXPECT_EQ(raw.QueryText("SELECT group_concat(name || '=' || crypto_profile, ',') FROM "
+                          "(SELECT name, crypto_profile FROM targets ORDER BY name)"),
+            "hmi-07=legacy,hmi-08=legacy,sw-01=modern");
+}
+
 TEST_F(DatabaseTest, TightensExistingFileMode) {
   { std::ofstream(Path()).flush(); }
   ASSERT_EQ(::chmod(Path().c_str(), 0644), 0);
