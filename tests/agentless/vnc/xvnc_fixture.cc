@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -47,6 +48,7 @@ int g_tag;
 // reasons arrive as "VNC connection failed: ..." log lines).
 std::mutex g_log_mu;
 std::string g_log;
+std::atomic<bool> g_quiet{false};
 
 void CaptureLog(const char* format, ...) {
   char line[2048];
@@ -54,7 +56,7 @@ void CaptureLog(const char* format, ...) {
   va_start(ap, format);
   std::vsnprintf(line, sizeof line, format, ap);
   va_end(ap);
-  std::fputs(line, stderr);
+  if (!g_quiet.load()) std::fputs(line, stderr);
   std::lock_guard<std::mutex> lock(g_log_mu);
   if (g_log.size() < 65536) g_log += line;
 }
@@ -252,6 +254,8 @@ absl::Status ViewerClient::Connect(int port, const std::string& password,
   if (!Pump(std::chrono::milliseconds(150))) return absl::UnavailableError("connection lost");
   return absl::OkStatus();
 }
+
+void ViewerClient::QuietLogs(bool quiet) { g_quiet = quiet; }
 
 std::string ViewerClient::last_error() const { return last_error_; }
 

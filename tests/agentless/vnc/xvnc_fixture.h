@@ -83,6 +83,9 @@ class ViewerClient {
   [[nodiscard]] absl::Status Connect(int port, const std::string& password,
                                      const std::string& encodings,
                                      std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  // Stops echoing libvncclient's log to stderr (benchmarks); last_error()
+  // still has it.
+  static void QuietLogs(bool quiet);
   // Why the last Connect failed, as libvncclient logged it (e.g. the
   // broker's SecurityResult reason).
   std::string last_error() const;
