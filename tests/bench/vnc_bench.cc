@@ -389,7 +389,7 @@ int main(int argc, char** argv) {
   // changed against what it sent); -CompareFB 0 makes it send the whole
   // screen every time.
   pt::XvncOptions fo = xo;
-  fo.extra_args = {"-CompareFB", "0"};
+  fo.extra_args = {"-CompareFB", "0", "-FrameRate", "1000"};
   pt::XvncFixture full(fo);
   if (auto st = full.Start(); !st.ok()) return Fail(std::string(st.message()));
   (void)full.StartClient({"/usr/bin/xlogo", "-geometry", "600x500+40+40"}, "xlogo.log");
