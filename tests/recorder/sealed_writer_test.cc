@@ -200,11 +200,18 @@ TEST_F(SealedWriterTest, CheckpointsEveryThresholdBytes) {
   auto rec = factory.OpenTerminal(info);
   ASSERT_TRUE(rec.ok()) << rec.status();
   const RecordingPaths files = PathsFor(factory.PathFor(info, info.started));
-  for (int i = 0; i < 20; ++i) {
-    (*rec)->Output(std::string(600, 'a' + i % 26));
-    std::this_thread::sleep_for(2ms);
+  // Each pair of outputs (over 1,200 bytes) crosses the threshold since the
+  // last checkpoint; waiting for that checkpoint before the next pair keeps
+  // a loaded machine from folding several crossings into one write (or
+  // into one checkpoint still being synced, which the next one skips).
+  ASSERT_TRUE(WaitForCheckpoints(files.seal, 1));
+  for (int i = 0; i < 10; ++i) {
+    const size_t before = SealLines(files.seal).size();
+    (*rec)->Output(std::string(600, 'a' + (2 * i) % 26));
+    (*rec)->Output(std::string(600, 'a' + (2 * i + 1) % 26));
+    ASSERT_TRUE(WaitForCheckpoints(files.seal, before + 1, 10s)) << "pair " << i;
   }
-  ASSERT_TRUE(WaitForCheckpoints(files.seal, 5));
+  ASSERT_GE(SealLines(files.seal).size(), 11u);
   uint64_t last = 0;
   auto lines = SealLines(files.seal);
   for (size_t i = 0; i < lines.size(); ++i) {
