@@ -93,9 +93,18 @@ grpc::Status UserServiceImpl::ResetTotp(grpc::ServerContext* ctx, const v1::Rese
                                         v1::ResetTotpResponse* resp) {
   auto caller = Authorize(ctx, b_, Access::kAdmin);
   if (!caller.ok()) return ToGrpc(caller.status());
-  auto uri = core::ResetTotp(b_, req->name(), ActorOf(*caller));
+  // As for a reset: the old factor may be in someone else's hands, so what
+  // was obtained with it (tokens, login certificates, live sessions) ends.
+  int ended = 0;
+  auto uri = core::ResetTotp(b_, req->name(), ActorOf(*caller), [&] {
+    ended = b_.sessions().EndUserSessions(
+        req->name(), session::EndReason::kKilled,
+        "portcullis: your second factor was reset by an administrator; closing.");
+    return nlohmann::json{{"sessions_ended", ended}};
+  });
   if (!uri.ok()) return ToGrpc(uri.status());
   resp->set_otpauth_uri(*uri);
+  resp->set_sessions_ended(ended);
   return grpc::Status::OK;
 }
 

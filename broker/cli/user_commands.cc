@@ -115,6 +115,8 @@ void RegisterUserCommands(CLI::App& app, CliContext& ctx, int* rc) {
     req.set_name(*name);
     v1::ResetTotpResponse resp;
     if (!stub || !ctx.Rpc([&](auto* c) { return stub->ResetTotp(c, req, &resp); }, rc)) return;
+    std::cout << "TOTP of " << *name << " reset (" << resp.sessions_ended()
+              << " session(s) ended; earlier logins revoked)\n";
     PrintEnrolment(*name, resp.otpauth_uri());
     *rc = kExitOk;
   });

@@ -120,14 +120,21 @@ absl::StatusOr<std::string> ResetUser(Broker& b, std::string_view name,
   return auth::OtpauthUri(b.config().issuer, name, cred->seed);
 }
 
-absl::StatusOr<std::string> ResetTotp(Broker& b, std::string_view name, const Actor& actor) {
+absl::StatusOr<std::string> ResetTotp(Broker& b, std::string_view name, const Actor& actor,
+                                      const std::function<nlohmann::json()>& details) {
   auto rec = b.users().Get(name);
   if (!rec.ok()) return rec.status();
   SecretBytes seed = auth::GenerateTotpSeed();
   auto sealed = b.secret_box().Seal(seed, Authenticator::SeedAad(name));
   if (!sealed.ok()) return sealed.status();
-  if (auto st = b.users().SetTotpSeed(name, *sealed); !st.ok()) return st;
-  if (auto st = AuditSuccess(b, actor, "admin.totp_reset", std::string(name)); !st.ok()) return st;
+  auto generation = b.users().SetTotpSeed(name, *sealed);
+  if (!generation.ok()) return generation.status();
+  if (auto st = b.tokens().RevokeUser(name); !st.ok()) return st;
+  nlohmann::json d = details ? details() : nlohmann::json::object();
+  d["login_generation"] = *generation;
+  if (auto st = AuditSuccess(b, actor, "admin.totp_reset", std::string(name), std::move(d));
+      !st.ok())
+    return st;
   return auth::OtpauthUri(b.config().issuer, name, seed);
 }
 

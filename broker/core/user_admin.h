@@ -47,8 +47,13 @@ struct NewUser {
                                                     const SecretBytes& password,
                                                     const Actor& actor,
                                                     const std::function<nlohmann::json()>& details);
-// Issues a new TOTP seed (old one stops working); returns the otpauth URI.
+// Issues a new TOTP seed (the old one stops working) and a new login
+// generation: the user's tokens and login certificates, obtained with the
+// old factor, stop working (the caller ends live sessions from `details`).
+// Audited as admin.totp_reset with `details` and the generation. Returns
+// the otpauth URI.
 [[nodiscard]] absl::StatusOr<std::string> ResetTotp(Broker& b, std::string_view name,
-                                                    const Actor& actor);
+                                                    const Actor& actor,
+                                                    const std::function<nlohmann::json()>& details);
 
 }  // namespace portcullis::core

@@ -231,16 +231,22 @@ absl::Status UserRepo::SetPasswordHash(std::string_view name, const std::string&
   return absl::IsNotFound(status) ? status : Reword(status, "set password", name);
 }
 
-absl::Status UserRepo::SetTotpSeed(std::string_view name, const std::string& sealed) {
+absl::StatusOr<int64_t> UserRepo::SetTotpSeed(std::string_view name, const std::string& sealed) {
   PC_RETURN_IF_ERROR(CheckSize("sealed TOTP seed", sealed, kMaxSecretFieldBytes));
   auto lock = db_->Lock();
   PC_ASSIGN_OR_RETURN(
       Statement st,
-      db_->Prepare("UPDATE users SET totp_seed_sealed = ?, totp_last_counter = -1 WHERE name = ?",
+      db_->Prepare("UPDATE users SET totp_seed_sealed = ?, totp_last_counter = -1, "
+                   "login_generation = login_generation + 1 WHERE name = ? "
+                   "RETURNING login_generation",
                    "set TOTP seed"));
   st.BindBlob(1, sealed).BindText(2, name);
-  absl::Status status = UpdateOne(name, st);
-  return absl::IsNotFound(status) ? status : Reword(status, "set TOTP seed", name);
+  absl::StatusOr<bool> row = st.Step();
+  if (!row.ok()) return Reword(row.status(), "set TOTP seed", name);
+  if (!*row) return UserNotFound(name);
+  const int64_t generation = st.ColumnInt(0);
+  PC_RETURN_IF_ERROR(Reword(st.Run(), "set TOTP seed", name));
+  return generation;
 }
 
 absl::Status UserRepo::ConsumeTotpCounter(std::string_view name, int64_t counter) {

@@ -55,8 +55,12 @@ class UserRepo {
                                                          const std::string& hash,
                                                          const std::string& sealed_seed);
   [[nodiscard]] absl::Status SetPasswordHash(std::string_view name, const std::string& hash);
-  // Replaces the sealed seed and resets the last used counter to -1.
-  [[nodiscard]] absl::Status SetTotpSeed(std::string_view name, const std::string& sealed);
+  // In one statement: replaces the sealed seed, resets the last used
+  // counter to -1 and advances the login generation (tokens and login
+  // certificates issued with the old factor stop working); returns the new
+  // generation. NotFound.
+  [[nodiscard]] absl::StatusOr<int64_t> SetTotpSeed(std::string_view name,
+                                                    const std::string& sealed);
   // Atomically records `counter` as used iff it is greater than the stored
   // last counter; FailedPrecondition otherwise (a replay, including a
   // concurrent one: of two racing calls with one counter exactly one wins).

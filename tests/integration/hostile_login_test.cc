@@ -284,6 +284,41 @@ TEST_F(HostileLoginTest, ResetRevokesOldCertificateAndTokenAndIssuesNewCredentia
   EXPECT_NE(by_frank.exit_code, 0) << Describe(by_frank);
 }
 
+// `users reset-totp frank`: a new seed, and, as the old factor may be in
+// someone else's hands, the certificate and token obtained with it stop
+// working; the password stays, and a login with it and the new seed works
+// (the old seed's codes do not).
+TEST_F(HostileLoginTest, ResetTotpRevokesWhatTheOldFactorObtained) {
+  ASSERT_NO_FATAL_FAILURE(StartWithSsh());
+  auto secret = broker().AddUser("frank", kFrankPassword, {"field"});
+  ASSERT_TRUE(secret.ok()) << secret.status();
+  ASSERT_EQ(LoginFrank(kFrankPassword, *secret, 0).exit_code, 0);
+  ASSERT_TRUE(LoggedIn(SshAsFrank()));
+  ASSERT_EQ(broker().Cli(Frank(), {"whoami"}).exit_code, 0);
+
+  CommandResult reset = Admin({"users", "reset-totp", "frank"});
+  ASSERT_EQ(reset.exit_code, 0) << Describe(reset);
+  EXPECT_THAT(reset.out, HasSubstr("0 session(s) ended; earlier logins revoked"));
+  const std::string new_secret = ExtractTotpSecret(reset.out);
+  ASSERT_FALSE(new_secret.empty()) << reset.out;
+  EXPECT_NE(new_secret, *secret);
+
+  CommandResult old_cert = SshAsFrank();
+  EXPECT_EQ(old_cert.exit_code, 255) << Describe(old_cert);
+  EXPECT_THAT(old_cert.err, HasSubstr("Permission denied")) << Describe(old_cert);
+  EXPECT_NE(broker().Cli(Frank(), {"whoami"}).exit_code, 0) << "old token still works";
+  nlohmann::json events = AuditJson({"--type", "admin.totp_reset"});
+  ASSERT_EQ(events.size(), 1u) << events.dump(2);
+  EXPECT_EQ(events[0].value("subject", ""), "frank");
+  EXPECT_EQ(events[0]["details"]["sessions_ended"], 0);
+  EXPECT_GE(events[0]["details"]["login_generation"].get<int64_t>(), 2);
+
+  EXPECT_NE(LoginFrank(kFrankPassword, *secret, 1).exit_code, 0) << "old seed";
+  CommandResult fresh = LoginFrank(kFrankPassword, new_secret, 0);
+  ASSERT_EQ(fresh.exit_code, 0) << Describe(fresh);
+  EXPECT_TRUE(LoggedIn(SshAsFrank()));
+}
+
 // 400 parallel unauthenticated Login calls with the default Argon2 cost
 // (19 MiB each) and the default auth.max_concurrent_logins (2 x CPUs): the
 // broker's peak RSS stays under a bound (at most that many verifications

@@ -80,7 +80,7 @@ TEST_F(UserRepoTest, MissingUserIsNotFoundEverywhere) {
   EXPECT_TRUE(absl::IsNotFound(users_->SetRoles("ghost", {"r"})));
   EXPECT_TRUE(absl::IsNotFound(users_->SetDisabled("ghost", true)));
   EXPECT_TRUE(absl::IsNotFound(users_->SetPasswordHash("ghost", "h")));
-  EXPECT_TRUE(absl::IsNotFound(users_->SetTotpSeed("ghost", "s")));
+  EXPECT_TRUE(absl::IsNotFound(users_->SetTotpSeed("ghost", "s").status()));
   EXPECT_TRUE(absl::IsNotFound(users_->ConsumeTotpCounter("ghost", 1)));
   EXPECT_TRUE(absl::IsNotFound(users_->Delete("ghost")));
 }
@@ -119,10 +119,14 @@ TEST_F(UserRepoTest, Setters) {
   EXPECT_EQ(got->password_hash, "new-hash");
   EXPECT_EQ(got->totp_last_counter, 100);
 
-  ASSERT_TRUE(users_->SetTotpSeed("bob", "new-seed").ok());
+  const int64_t generation_before = got->login_generation;
+  auto generation = users_->SetTotpSeed("bob", "new-seed");
+  ASSERT_TRUE(generation.ok()) << generation.status();
+  EXPECT_EQ(*generation, generation_before + 1);  // logins made with the old seed end
   got = users_->Get("bob");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->totp_seed_sealed, "new-seed");
+  EXPECT_EQ(got->login_generation, *generation);
   EXPECT_EQ(got->totp_last_counter, -1);  // reset with the new seed
   EXPECT_TRUE(users_->ConsumeTotpCounter("bob", 5).ok());
 }
@@ -278,9 +282,9 @@ TEST_F(UserRepoTest, ErrorMessagesNeverContainSecrets) {
   std::vector<absl::Status> errors;
   errors.push_back(users_->Create(u));  // duplicate
   errors.push_back(users_->SetPasswordHash("ghost", kHash));
-  errors.push_back(users_->SetTotpSeed("ghost", kSeed));
+  errors.push_back(users_->SetTotpSeed("ghost", kSeed).status());
   errors.push_back(users_->SetPasswordHash("bob", kHash + std::string(70000, 'x')));
-  errors.push_back(users_->SetTotpSeed("bob", kSeed + std::string(70000, 'x')));
+  errors.push_back(users_->SetTotpSeed("bob", kSeed + std::string(70000, 'x')).status());
   errors.push_back(users_->ConsumeTotpCounter("bob", -5));
   errors.push_back(users_->Get("ghost").status());
   UserRecord big = u;
@@ -296,7 +300,7 @@ TEST_F(UserRepoTest, ErrorMessagesNeverContainSecrets) {
                      "'" + kHash + " " + kSeed + "'); END;"),
             "");
   errors.push_back(users_->SetPasswordHash("bob", kHash));
-  errors.push_back(users_->SetTotpSeed("bob", kSeed));
+  errors.push_back(users_->SetTotpSeed("bob", kSeed).status());
   big.password_hash = kHash;
   big.totp_seed_sealed = kSeed;
   errors.push_back(users_->Create(big));
