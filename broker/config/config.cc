@@ -198,7 +198,7 @@ absl::StatusOr<BrokerConfig> ParseNode(const YAML::Node& root, const ErrorSink& 
   }
   if (auto a = root["auth"]) {
     if (auto st = CheckKeys(err, a,
-                            "auth", {"token_ttl", "lockout_failures", "lockout_window",
+                            "auth", {"token_ttl", "lockout_failures", "lockout_failures_per_source", "lockout_window",
                                      "argon2_memory_kib", "argon2_iterations", "issuer",
                                      "max_concurrent_logins"});
         !st.ok()) {
@@ -222,6 +222,13 @@ absl::StatusOr<BrokerConfig> ParseNode(const YAML::Node& root, const ErrorSink& 
           !st.ok())
         return st;
       cfg.lockout_failures = static_cast<int>(v);
+    }
+    if (a["lockout_failures_per_source"]) {
+      if (auto st = ReadInt(err, a["lockout_failures_per_source"], "auth.lockout_failures_per_source",
+                            0, 100000, &v);
+          !st.ok())
+        return st;
+      cfg.lockout_failures_per_source = static_cast<int>(v);
     }
     if (a["argon2_memory_kib"]) {
       if (auto st = ReadInt(err, a["argon2_memory_kib"], "auth.argon2_memory_kib", 8192,
@@ -457,6 +464,7 @@ auth:
   token_ttl: 12h          # lifetime of a CLI login token
   lockout_failures: 5     # failed logins in lockout_window lock the account
   lockout_window: 15m
+  lockout_failures_per_source: 100  # failed logins from one address in lockout_window block it (0: off)
   argon2_memory_kib: 19456
   argon2_iterations: 2
   max_concurrent_logins: 0  # password checks at once (each takes argon2_memory_kib); 0 = 2 x CPUs

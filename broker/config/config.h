@@ -36,6 +36,9 @@ struct BrokerConfig {
   std::chrono::seconds token_ttl{12 * 3600};
   int lockout_failures = 5;
   std::chrono::seconds lockout_window{15 * 60};
+  // Failed logins from one address within lockout_window after which it
+  // is refused (0: no limit).
+  int lockout_failures_per_source = 100;
   uint32_t argon2_memory_kib = 19456;
   uint32_t argon2_iterations = 2;
   // Password verifications (each takes argon2_memory_kib) running at once;

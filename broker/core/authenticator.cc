@@ -67,6 +67,7 @@ Authenticator::Authenticator(store::UserRepo* users, audit::AuditLog* audit,
       box_(box),
       clock_(clock),
       lockout_(lockout),
+      sources_(lockout.max_failures_per_source, lockout.window),
       password_checks_(max_password_checks, kPasswordCheckQueueFactor * max_password_checks,
                        kPasswordCheckWait) {
   // A fixed dummy with the library's default costs would answer unknown
@@ -120,6 +121,11 @@ absl::Status Authenticator::Fail(std::string_view user, std::string_view type,
                                  std::string_view channel, int counted) {
   (void)Audit(std::string(type), user, user, "failure", source,
               {{"reason", std::string(reason)}, {"channel", std::string(channel)}});
+  if (sources_.Record(source, clock_->NowUnix()) == sources_.max_failures()) {
+    (void)Audit("auth.source_lockout", "system", SourceThrottle::HostOf(source), "locked", source,
+                {{"failures", sources_.max_failures()},
+                 {"window_seconds", sources_.window_seconds()}});
+  }
   if (counted == lockout_.max_failures) {
     (void)Audit("auth.lockout", "system", user, "locked", source,
                 {{"failures", lockout_.max_failures},
@@ -132,6 +138,13 @@ absl::Status Authenticator::RefuseLocked(std::string_view user, std::string_view
                                          std::string_view channel) {
   (void)Audit("auth.login", user, user, "failure", source,
               {{"reason", "account locked"}, {"channel", std::string(channel)}});
+  return absl::UnauthenticatedError(std::string(kInvalidCredentials));
+}
+
+absl::Status Authenticator::RefuseSource(std::string_view user, std::string_view source,
+                                         std::string_view channel) {
+  (void)Audit("auth.login", user, user, "failure", source,
+              {{"reason", "source locked"}, {"channel", std::string(channel)}});
   return absl::UnauthenticatedError(std::string(kInvalidCredentials));
 }
 
@@ -158,6 +171,12 @@ absl::StatusOr<Identity> Authenticator::PasswordAndTotp(std::string_view user,
                  {"user_bytes", user.size()},
                  {"channel", std::string(channel)}});
     return absl::UnauthenticatedError(std::string(kInvalidCredentials));
+  }
+  // An address that failed too often is refused before anything about
+  // the user is counted or evaluated (it cannot lock users out by name).
+  if (sources_.Blocked(source, clock_->NowUnix())) {
+    BurnPasswordVerification(password);
+    return RefuseSource(user, source, channel);
   }
   // Counted before anything is verified, so parallel attempts cannot get
   // more than the limit evaluated; a success clears it again.
@@ -244,6 +263,7 @@ absl::StatusOr<Identity> Authenticator::KeyAndTotp(std::string_view user,
                 {{"reason", "malformed request"}, {"channel", std::string(channel)}});
     return absl::UnauthenticatedError(std::string(kInvalidCredentials));
   }
+  if (sources_.Blocked(source, clock_->NowUnix())) return RefuseSource(user, source, channel);
   // The code is a guessable secret: count the attempt before looking at it.
   const int counted = CountAttempt(user);
   if (counted == 0) return RefuseLocked(user, source, channel);

@@ -21,6 +21,7 @@
 #include "broker/audit/audit_log.h"
 #include "broker/common/clock.h"
 #include "broker/common/secret.h"
+#include "broker/core/source_throttle.h"
 #include "broker/session/user_authenticator.h"
 #include "broker/store/user_repo.h"
 
@@ -39,6 +40,9 @@ Identity IdentityOf(const store::UserRecord& rec);
 struct LockoutPolicy {
   int max_failures = 5;
   std::chrono::seconds window{15 * 60};
+  // Failed logins from one source address (any user names) within
+  // `window` after which that address is refused (0: no limit).
+  int max_failures_per_source = 100;
 };
 
 // A counting semaphore with a bounded queue: at most `max` holders at once
@@ -134,6 +138,9 @@ class Authenticator final : public session::UserAuthenticator {
   int CountAttempt(std::string_view user);
   absl::Status RefuseLocked(std::string_view user, std::string_view source,
                             std::string_view channel);
+  // A source over its limit: audited, nothing counted against the user.
+  absl::Status RefuseSource(std::string_view user, std::string_view source,
+                            std::string_view channel);
   absl::Status RefuseBusy(std::string_view user, std::string_view source,
                           std::string_view channel);
   // `counted`: as for Fail; 0 = only check the lock (no credential is
@@ -155,6 +162,7 @@ class Authenticator final : public session::UserAuthenticator {
   const auth::SecretBox* box_;
   const Clock* clock_;
   LockoutPolicy lockout_;
+  SourceThrottle sources_;
   ConcurrencyLimit password_checks_;
   std::string dummy_hash_;  // hash of a random password, with the configured costs
 };

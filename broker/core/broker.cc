@@ -29,7 +29,7 @@ Broker::Broker(config::BrokerConfig cfg, const Clock* clock, std::unique_ptr<sto
   audit_ = std::make_unique<audit::AuditLog>(db_.get(), clock_, cfg_.AuditAnchorPath());
   authenticator_ = std::make_unique<Authenticator>(
       &users_, audit_.get(), &box_, clock_,
-      LockoutPolicy{cfg_.lockout_failures, cfg_.lockout_window},
+      LockoutPolicy{cfg_.lockout_failures, cfg_.lockout_window, cfg_.lockout_failures_per_source},
       auth::Argon2Params{cfg_.argon2_iterations, cfg_.argon2_memory_kib, 1},
       cfg_.MaxConcurrentLogins());
   tokens_ = std::make_unique<TokenManager>(&token_store_, &users_, clock_, cfg_.token_ttl);

@@ -393,3 +393,76 @@ TEST(MaintenanceTest, PurgesExpiredTokensAndOldFailures) {
 
 }  // namespace
 }  // namespace portcullis::daemon
+
+namespace portcullis::core {
+namespace {
+
+// One address trying many user names (each below its own lockout) is
+// refused after auth.lockout_failures_per_source failures in the window,
+// whatever port it comes from and even with right credentials; other
+// addresses and the users themselves are not affected; it lapses.
+TEST(AuthenticatorTest, AnAddressWithTooManyFailuresIsRefusedWithoutLockingUsersOut) {
+  BrokerEnv env("  lockout_failures_per_source: 4\n");
+  ASSERT_TRUE(env.ok()) << env.init_status();
+  auto& a = env.broker().authenticator();
+  for (int i = 0; i < 4; ++i) {
+    auto r = a.PasswordAndTotp("spray" + std::to_string(i), Pw("guess guess guess"), "123456",
+                               "ipv4:127.0.0.9:4000" + std::to_string(i), "grpc");
+    EXPECT_FALSE(r.ok());
+  }
+  EXPECT_EQ(CountEvents(env.broker(), "auth.source_lockout", "locked"), 1);
+  // Right credentials, same address (SSH's spelling, another port): refused.
+  auto blocked = a.PasswordAndTotp("alice", Pw(kAdminPassword), env.CodeFor("alice"),
+                                   "127.0.0.9:50000", "ssh");
+  ASSERT_FALSE(blocked.ok());
+  EXPECT_EQ(std::string(blocked.status().message()), std::string(kInvalidCredentials));
+  audit::AuditFilter f;
+  f.type_prefix = "auth.login";
+  auto rows = env.broker().audit().List(f);
+  ASSERT_TRUE(rows.ok());
+  bool seen = false;
+  for (const auto& r : *rows)
+    seen = seen || (r.event.subject == "alice" && r.event.details.value("reason", "") == "source locked");
+  EXPECT_TRUE(seen);
+  EXPECT_FALSE(a.IsLocked("alice"));  // nothing was counted against alice
+  // Another address logs in as alice.
+  auto other = a.PasswordAndTotp("alice", Pw(kAdminPassword), env.CodeFor("alice"),
+                                 "ipv4:127.0.0.10:41000", "grpc");
+  ASSERT_TRUE(other.ok()) << other.status();
+  // After the window the address may try again.
+  env.clock().Advance(std::chrono::minutes(16));
+  auto later = a.PasswordAndTotp("alice", Pw(kAdminPassword), env.CodeFor("alice"),
+                                 "ipv4:127.0.0.9:40009", "grpc");
+  EXPECT_TRUE(later.ok()) << later.status();
+}
+
+TEST(SourceThrottleTest, CountsByHostAndStaysBounded) {
+  EXPECT_EQ(SourceThrottle::HostOf("ipv4:127.0.0.1:5000"), "127.0.0.1");
+  EXPECT_EQ(SourceThrottle::HostOf("ipv6:[::1]:5000"), "::1");
+  EXPECT_EQ(SourceThrottle::HostOf("ipv6:%5B::1%5D:5000"), "::1");
+  EXPECT_EQ(SourceThrottle::HostOf("127.0.0.1:22"), "127.0.0.1");
+  EXPECT_EQ(SourceThrottle::HostOf("[::1]:22"), "::1");
+  EXPECT_EQ(SourceThrottle::HostOf("::1"), "::1");
+  EXPECT_EQ(SourceThrottle::HostOf("test"), "test");
+  SourceThrottle t(3, std::chrono::seconds(60));
+  EXPECT_EQ(t.Record("127.0.0.1:1", 100), 1);
+  EXPECT_EQ(t.Record("127.0.0.1:2", 110), 2);
+  EXPECT_FALSE(t.Blocked("127.0.0.1:3", 120));
+  EXPECT_EQ(t.Record("ipv4:127.0.0.1:4", 120), 3);
+  EXPECT_TRUE(t.Blocked("127.0.0.1:5", 121));
+  EXPECT_FALSE(t.Blocked("127.0.0.2:5", 121));
+  EXPECT_FALSE(t.Blocked("127.0.0.1:5", 161));  // the first failure lapsed
+  SourceThrottle off(0, std::chrono::seconds(60));
+  EXPECT_EQ(off.Record("127.0.0.1:1", 1), 0);
+  EXPECT_FALSE(off.Blocked("127.0.0.1:1", 1));
+  // Many addresses: memory stays bounded.
+  SourceThrottle many(5, std::chrono::seconds(600));
+  for (size_t i = 0; i < SourceThrottle::kMaxSources + 100; ++i)
+    many.Record("127." + std::to_string(i >> 16) + "." + std::to_string((i >> 8) & 255) + "." +
+                    std::to_string(i & 255),
+                static_cast<int64_t>(i));
+  EXPECT_LE(many.tracked(), SourceThrottle::kMaxSources);
+}
+
+}  // namespace
+}  // namespace portcullis::core
