@@ -147,6 +147,35 @@ TEST_F(SshFaultsTest, TwoHundredUnauthenticatedConnectionsDoNotStopARealUser) {
   ASSERT_NO_FATAL_FAILURE(ExpectServing("serving-after"));
 }
 
+// One address trying user names over SSH: after
+// auth.lockout_failures_per_source failures it is refused, even a real
+// user with the right password and code, with its audit rows; the user
+// was not locked by it.
+TEST_F(SshFaultsTest, AnAddressThatFailsTooOftenIsRefusedEvenWithTheRightCredentials) {
+  EnvOptions eo;
+  eo.broker_auth_extra = "  lockout_failures_per_source: 3\n";
+  ASSERT_NO_FATAL_FAILURE(StartAll(eo));
+  SshUser u = NewUser();
+  for (int i = 0; i < 3; ++i) {
+    CommandResult r = Ssh(u, "ghost" + std::to_string(i) + ":rtu-01", {"true"});
+    EXPECT_NE(r.exit_code, 0) << Describe(r);
+  }
+  ASSERT_TRUE(WaitForEvent("auth.source_lockout", [](const nlohmann::json&) { return true; }))
+      << "no auth.source_lockout row";
+  CommandResult refused = Ssh(u, u.name + ":rtu-01", {"echo", "in"});
+  EXPECT_NE(refused.exit_code, 0) << Describe(refused);
+  EXPECT_EQ(refused.out.find("in"), std::string::npos) << Describe(refused);
+  EXPECT_TRUE(WaitForEvent("auth.login", [&](const nlohmann::json& e) {
+    return e.value("subject", "") == u.name && e["details"].value("reason", "") == "source locked";
+  })) << "no 'source locked' row for " << u.name;
+  // Nothing was counted against the user: not locked.
+  CommandResult ls = Admin({"users", "ls"});
+  const size_t at = ls.out.find(u.name + " ");
+  ASSERT_NE(at, std::string::npos) << ls.out;
+  const std::string row = ls.out.substr(at, ls.out.find('\n', at) - at);
+  EXPECT_NE(row.find("active"), std::string::npos) << row;
+}
+
 TEST_F(SshFaultsTest, UnreachableTargetGetsAClearMessageQuickly) {
   ASSERT_NO_FATAL_FAILURE(StartAll());
   const int dead_port = PickFreePort();  // nothing listens there

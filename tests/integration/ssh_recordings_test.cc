@@ -109,7 +109,7 @@ TEST_F(SshRecordingsTest, ASessionIsCataloguedSealedExportedAndVerified) {
 }
 
 TEST_F(SshRecordingsTest, ABrokerKilledMidSessionLeavesATruncatedRecording) {
-  ASSERT_NO_FATAL_FAILURE(StartAll({"recordings:\n  checkpoint_interval: 1s\n", {}}));
+  ASSERT_NO_FATAL_FAILURE(StartAll({"recordings:\n  checkpoint_interval: 1s\n", {}, ""}));
   SshUser u = NewUser();
   auto ssh = PtyProcess::Start(
       SshArgv(u.name + ":rtu-01", {"echo started; for i in 1 2 3 4 5 6; do echo tick-$i; sleep 0.5; done; sleep 60"}),

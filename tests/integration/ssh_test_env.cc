@@ -178,6 +178,7 @@ void SshTest::StartAll(EnvOptions options) {
   BrokerOptions bo;
   bo.ssh_port = PickFreePort();
   bo.extra_config = options.broker_extra_config;
+  bo.auth_extra = options.broker_auth_extra;
   ASSERT_NO_FATAL_FAILURE(StartBrokerAndLoginAdmin(bo));
   ASSERT_NE(ssh_port(), 0);
   ASSERT_NO_FATAL_FAILURE(ApplyRole(OpsRoleYaml("ops", login_)));

@@ -85,6 +85,7 @@ class SshTest : public BrokerTest {
   struct EnvOptions {
     std::string broker_extra_config;      // BrokerOptions::extra_config
     std::vector<std::string> sshd_extra;  // SshdOptions::extra_config
+    std::string broker_auth_extra;        // BrokerOptions::auth_extra (lines under auth:)
   };
 
   void SetUp() override;
