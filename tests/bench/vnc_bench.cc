@@ -43,6 +43,7 @@
 #include "agentless/vnc/vnc_listener.h"
 #include "broker/core/target_vault.h"
 #include "tests/agentless/vnc/fake_redeemer.h"
+#include "tests/agentless/vnc/vnc_test_env.h"
 #include "tests/agentless/vnc/xvnc_fixture.h"
 #include "tests/broker/core/broker_test_env.h"
 
@@ -248,22 +249,9 @@ int main(int argc, char** argv) {
   t.crypto_profile = "legacy";  // Xtigervnc here speaks VncAuth in the clear
   t.auth = "password";
   t.labels = {{"site", "a"}};
-  if (!b.targets().Create(t).ok()) return Fail("target");
-  portcullis::core::SetTargetSecretRequest req;
-  req.target = "hmi";
-  req.kind = portcullis::core::SecretKind::kPassword;
-  req.set_by = "alice";
-  req.now = env.clock().NowUnix();
-  auto secret = portcullis::SecretBytes::FromString(kPassword);
-  if (!portcullis::core::SetTargetSecret(b.targets(), b.secret_box(), req, *secret).ok())
-    return Fail("secret");
+  if (!pt::AddVncTarget(env, t, kPassword).ok()) return Fail("target");
   pt::FakeRedeemer redeemer;
-  portcullis::vnc::VncServices s;
-  s.settings.host = "127.0.0.1";
-  s.settings.port = 0;
-  s.tickets = &redeemer;
-  s.session = {&b.admitter(), &b.sessions(), &b.recorders(), &b.audit(), b.clock()};
-  portcullis::vnc::VncListener listener(s);
+  portcullis::vnc::VncListener listener(pt::VncListenerServices(env, &redeemer, &b.recorders()));
   if (auto st = listener.Start(); !st.ok()) return Fail(std::string(st.message()));
   int serial = 0;
   auto ticket = [&] {
@@ -395,10 +383,7 @@ int main(int argc, char** argv) {
   (void)full.StartClient({"/usr/bin/xlogo", "-geometry", "600x500+40+40"}, "xlogo.log");
   t.name = "hmi-full";
   t.address = "127.0.0.1:" + std::to_string(full.port());
-  if (!b.targets().Create(t).ok()) return Fail("target hmi-full");
-  req.target = "hmi-full";
-  if (!portcullis::core::SetTargetSecret(b.targets(), b.secret_box(), req, *secret).ok())
-    return Fail("secret hmi-full");
+  if (!pt::AddVncTarget(env, t, kPassword).ok()) return Fail("target hmi-full");
   std::printf("full-screen update throughput, 1280x1024 non-incremental, 100 each, alternated in "
               "blocks of 4; a plain TCP relay (no parsing, no recording) is the floor of any relay\n");
   for (const char* enc : {"raw", "zrle"}) {

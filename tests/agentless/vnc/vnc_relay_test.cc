@@ -35,6 +35,7 @@
 #include "recorder/verifier.h"
 #include "tests/agentless/vnc/fake_graphical_recorder.h"
 #include "tests/agentless/vnc/fake_redeemer.h"
+#include "tests/agentless/vnc/vnc_test_env.h"
 #include "tests/agentless/vnc/xvnc_fixture.h"
 #include "tests/broker/core/broker_test_env.h"
 
@@ -197,30 +198,10 @@ class VncRelayTest : public ::testing::Test {
       r.crypto_profile = "legacy";  // in the clear (vnc_tls_test covers VeNCrypt)
       r.auth = "password";
       r.labels = {{"site", t.site}};
-      ASSERT_TRUE(b.targets().Create(r).ok()) << t.name;
-      if (*t.secret == '\0') continue;
-      core::SetTargetSecretRequest req;
-      req.target = t.name;
-      req.login = "";
-      req.kind = core::SecretKind::kPassword;
-      req.set_by = "alice";
-      req.now = env_.clock().NowUnix();
-      auto s = SecretBytes::FromString(t.secret);
-      ASSERT_TRUE(s.ok());
-      ASSERT_TRUE(core::SetTargetSecret(b.targets(), b.secret_box(), req, *s).ok()) << t.name;
+      ASSERT_TRUE(AddVncTarget(env_, r, t.secret).ok()) << t.name;
     }
-    vnc::VncServices& s = services_;
-    s.settings.host = "127.0.0.1";
-    s.settings.port = 0;
-    s.settings.auth_timeout = 30s;
-    s.settings.target_timeout = 5s;
-    s.tickets = &redeemer_;
-    s.session.admitter = &b.admitter();
-    s.session.sessions = &b.sessions();
-    s.session.recorders = &recorders_;
-    s.session.audit = &b.audit();
-    s.session.clock = b.clock();
-    listener_ = std::make_unique<vnc::VncListener>(s);
+    services_ = VncListenerServices(env_, &redeemer_, &recorders_);
+    listener_ = std::make_unique<vnc::VncListener>(services_);
     ASSERT_TRUE(listener_->Start().ok());
   }
 
@@ -237,14 +218,7 @@ class VncRelayTest : public ::testing::Test {
     r.crypto_profile = "legacy";  // in the clear (vnc_tls_test covers VeNCrypt)
     r.auth = "password";
     r.labels = {{"site", "a"}};
-    ASSERT_TRUE(env_.broker().targets().Create(r).ok());
-    core::SetTargetSecretRequest req;
-    req.target = name;
-    req.kind = core::SecretKind::kPassword;
-    req.set_by = "alice";
-    req.now = env_.clock().NowUnix();
-    auto sec = SecretBytes::FromString(password);
-    ASSERT_TRUE(core::SetTargetSecret(env_.broker().targets(), env_.broker().secret_box(), req, *sec).ok());
+    ASSERT_TRUE(AddVncTarget(env_, r, password).ok());
   }
 
   std::string Ticket(const std::string& target, const std::string& source = "127.0.0.1",
@@ -275,28 +249,14 @@ class VncRelayTest : public ::testing::Test {
 
   // Waits until an audit row of `type` exists (the session thread writes it).
   std::optional<audit::AuditEvent> WaitRow(const std::string& type, std::chrono::milliseconds d = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + d;
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (auto& e : Rows(type))
-        if (e.type == type) return e;
-      std::this_thread::sleep_for(50ms);
-    }
-    return std::nullopt;
+    return WaitAuditRow(env_, type, d);
   }
 
   // A direct connection's framebuffer hash once the screen is stable.
   std::string DirectHash(const std::string& encodings) {
-    ViewerClient direct;
-    EXPECT_TRUE(direct.Connect(xvnc_->port(), kHmiPassword, encodings).ok());
-    std::string prev;
-    for (int i = 0; i < 20; ++i) {
-      std::this_thread::sleep_for(200ms);
-      EXPECT_TRUE(direct.Refresh().ok());
-      const std::string h = direct.Hash();
-      if (h == prev) return h;
-      prev = h;
-    }
-    return prev;
+    const std::string h = SettledDirectHash(xvnc_->port(), kHmiPassword, encodings);
+    EXPECT_FALSE(h.empty()) << "no direct view";
+    return h;
   }
 
   BrokerEnv env_;

@@ -25,6 +25,7 @@
 #include "broker/core/target_vault.h"
 #include "tests/agentless/vnc/fake_graphical_recorder.h"
 #include "tests/agentless/vnc/fake_redeemer.h"
+#include "tests/agentless/vnc/vnc_test_env.h"
 #include "tests/agentless/vnc/xvnc_fixture.h"
 #include "tests/broker/core/broker_test_env.h"
 
@@ -75,18 +76,8 @@ class VncTlsTest : public ::testing::Test {
     auto& b = env_.broker();
     ASSERT_TRUE(b.roles().PutAll({store::RoleRecord{"viewer", kRole, 0}}).ok());
     b.role_table().Invalidate();
-    vnc::VncServices& s = services_;
-    s.settings.host = "127.0.0.1";
-    s.settings.port = 0;
-    s.settings.auth_timeout = 30s;
-    s.settings.target_timeout = 5s;
-    s.tickets = &redeemer_;
-    s.session.admitter = &b.admitter();
-    s.session.sessions = &b.sessions();
-    s.session.recorders = &recorders_;
-    s.session.audit = &b.audit();
-    s.session.clock = b.clock();
-    listener_ = std::make_unique<vnc::VncListener>(s);
+    services_ = VncListenerServices(env_, &redeemer_, &recorders_);
+    listener_ = std::make_unique<vnc::VncListener>(services_);
     ASSERT_TRUE(listener_->Start().ok());
   }
 
@@ -118,17 +109,7 @@ class VncTlsTest : public ::testing::Test {
     r.crypto_profile = crypto;
     r.host_key = pin;
     r.labels = {{"site", "a"}};
-    ASSERT_TRUE(env_.broker().targets().Create(r).ok());
-    if (password.empty()) return;
-    core::SetTargetSecretRequest req;
-    req.target = name;
-    req.kind = core::SecretKind::kPassword;
-    req.set_by = "alice";
-    req.now = env_.clock().NowUnix();
-    auto sec = SecretBytes::FromString(password);
-    ASSERT_TRUE(sec.ok());
-    ASSERT_TRUE(
-        core::SetTargetSecret(env_.broker().targets(), env_.broker().secret_box(), req, *sec).ok());
+    ASSERT_TRUE(AddVncTarget(env_, r, password).ok());
   }
 
   std::string Ticket(const std::string& target) {
@@ -146,18 +127,7 @@ class VncTlsTest : public ::testing::Test {
 
   std::optional<audit::AuditEvent> WaitRow(const std::string& type,
                                            std::chrono::milliseconds d = 10s) {
-    const auto deadline = std::chrono::steady_clock::now() + d;
-    while (std::chrono::steady_clock::now() < deadline) {
-      audit::AuditFilter f;
-      f.type_prefix = type;
-      f.newest = false;
-      auto rows = env_.broker().audit().List(f);
-      if (rows.ok())
-        for (auto& r : *rows)
-          if (r.event.type == type) return r.event;
-      std::this_thread::sleep_for(50ms);
-    }
-    return std::nullopt;
+    return WaitAuditRow(env_, type, d);
   }
 
   std::string PinOf(const std::string& target) {
@@ -167,16 +137,9 @@ class VncTlsTest : public ::testing::Test {
 
   // A direct view (VncAuth in the clear) once the screen is stable.
   static std::string DirectHash(int port, const std::string& encodings) {
-    ViewerClient direct;
-    EXPECT_TRUE(direct.Connect(port, kHmiPassword, encodings).ok());
-    std::string prev;
-    for (int i = 0; i < 20; ++i) {
-      std::this_thread::sleep_for(200ms);
-      EXPECT_TRUE(direct.Refresh().ok());
-      if (direct.Hash() == prev) break;
-      prev = direct.Hash();
-    }
-    return direct.Hash();
+    const std::string h = SettledDirectHash(port, kHmiPassword, encodings);
+    EXPECT_FALSE(h.empty()) << "no direct view";
+    return h;
   }
 
   TempDir dir_;
